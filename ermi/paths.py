@@ -1,0 +1,75 @@
+"""Repo-relative default paths, .env loading, model-name resolution and JSON provenance sidecars."""
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TRAINED_MODELS = REPO_ROOT / "trained_models"
+FIGURES = REPO_ROOT / "figures"
+
+load_dotenv(REPO_ROOT / ".env", override=False)
+
+
+def domain_dir(domain: str) -> Path:
+    """Root of a domain folder (categorisation, functionlearning, decisionmaking)."""
+    return REPO_ROOT / domain
+
+
+def resolve_model(name_or_path) -> Path:
+    """A path to a weight file, or a short name such as ``ermi_categorisation_dim3`` under trained_models/."""
+    path = Path(name_or_path)
+    for candidate in (path, TRAINED_MODELS / path, TRAINED_MODELS / f"{path}.pt"):
+        if candidate.is_file():
+            return candidate
+    shipped = ", ".join(sorted(p.stem for p in TRAINED_MODELS.glob("*.pt"))) or "none"
+    raise FileNotFoundError(f"model {name_or_path!r}: no such file, nor a name under trained_models/ (shipped: {shipped})")
+
+
+def file_sha256(path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=5)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def write_sidecar(output, started: float, **fields) -> Path:
+    """``<output>.json`` beside a result file: command, git commit, timing and whatever the stage adds."""
+    sidecar = Path(f"{output}.json")
+    record = {"command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]), "git_commit": git_commit(),
+              "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "seconds": round(time.time() - started, 3), **fields}
+    sidecar.write_text(json.dumps(record, indent=2, default=str) + "\n")
+    return sidecar
+
+
+def ensure_parent(path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def device_or_default(requested=None) -> str:
+    """``--device`` if given, else CUDA when available, else CPU."""
+    if requested:
+        return requested
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def env(name, default=None):
+    return os.environ.get(name, default)

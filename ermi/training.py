@@ -1,0 +1,149 @@
+"""One meta-training loop for every domain.
+
+Checkpoints hold the model config, state_dict, optimizer, step, history and every RNG state, so ``resume=True``
+continues bit-for-bit. Under ``torchrun`` the loop runs DistributedDataParallel (gloo on CPU, nccl on CUDA): every
+rank draws the same global batch from the same generator and trains on its own slice, so ranks see different tasks
+and the run is equivalent to one process with the global batch.
+"""
+import math
+import os
+import time
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from ermi.episodes import Episode
+from ermi.model import MetaLearner, ModelConfig
+
+
+@dataclass
+class TrainConfig:
+    num_episodes: int = 1000
+    batch_size: int = 64
+    lr: float = 3e-4
+    weight_decay: float = 0.0
+    save_every: int = 100
+    print_every: int = 10
+    seed: int = 0
+    device: str = "cpu"
+
+
+def episode_loss(model, ep: Episode) -> torch.Tensor:
+    """Mean loss over real (unpadded) trials: BCE for a Bernoulli head, Gaussian NLL for a Gaussian head."""
+    out = model(ep.tokens)
+    if out.dim() == 2:
+        return F.binary_cross_entropy_with_logits(out[ep.mask], ep.targets[ep.mask])
+    mean, log_var = out[..., 0][ep.mask], out[..., 1][ep.mask]
+    return 0.5 * (log_var + (ep.targets[ep.mask] - mean) ** 2 / log_var.exp() + math.log(2 * math.pi)).mean()
+
+
+@torch.no_grad()
+def evaluate(model, ep: Episode, chunk=256) -> dict:
+    """Loss and greedy accuracy on a fixed episode, with the live model in eval mode."""
+    was_training = model.training
+    model.eval()
+    bernoulli = model.cfg.head == "bernoulli"
+    losses, correct, n = 0.0, 0.0, 0
+    for start in range(0, len(ep.tokens), chunk):
+        part = Episode(*(t[start:start + chunk] for t in (ep.tokens, ep.targets, ep.mask)))
+        count = int(part.mask.sum())
+        losses += float(episode_loss(model, part)) * count
+        if bernoulli:
+            correct += float(((model(part.tokens) > 0).float() == part.targets)[part.mask].sum())
+        n += count
+    model.train(was_training)
+    return {"val_loss": losses / n, "val_acc": correct / n if bernoulli else float("nan")}
+
+
+def _distributed():
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    if dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _rng_state(generator):
+    state = {"torch": torch.get_rng_state(), "generator": generator.get_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state, generator):
+    torch.set_rng_state(state["torch"])
+    generator.set_state(state["generator"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _atomic_save(obj, path):
+    tmp = f"{path}.tmp"
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def train(model_cfg: ModelConfig, cfg: TrainConfig, sampler, val_episode: Episode, checkpoint_path,
+          resume=False, extra=None, progress=True) -> dict:
+    """Train a MetaLearner; returns the final checkpoint dict. ``extra`` (e.g. corpus provenance) is stored."""
+    rank, world = _distributed()
+    if cfg.batch_size % world:
+        raise ValueError(f"batch_size {cfg.batch_size} is not divisible by the {world} processes")
+    device = torch.device(cfg.device)
+    torch.manual_seed(cfg.seed)
+    generator = torch.Generator(device=device).manual_seed(cfg.seed)
+    model = MetaLearner(model_cfg).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    step, history = 0, []
+    if resume and os.path.exists(checkpoint_path):
+        ckpt = torch.load(checkpoint_path, map_location=device, weights_only=False)
+        if ckpt["config"] != asdict(model_cfg):
+            raise ValueError(f"{checkpoint_path}: checkpoint config {ckpt['config']} differs from {asdict(model_cfg)}")
+        model.load_state_dict(ckpt["state_dict"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        _set_rng_state(ckpt["rng"], generator)
+        step, history = ckpt["step"], ckpt["history"]
+    net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    val_episode = Episode(val_episode.tokens.to(device), val_episode.targets.to(device), val_episode.mask.to(device))
+    per_rank = cfg.batch_size // world
+
+    def checkpoint():
+        return {"config": asdict(model_cfg), "train": asdict(cfg), "state_dict": model.state_dict(),
+                "optimizer": optimizer.state_dict(), "rng": _rng_state(generator), "step": step,
+                "history": history, **(extra or {})}
+
+    bar = tqdm(total=cfg.num_episodes, initial=step, disable=not progress or rank != 0, desc="meta-training",
+               unit="ep", dynamic_ncols=True)
+    model.train()
+    started, running = time.time(), []
+    while step < cfg.num_episodes:
+        ep = sampler.sample(cfg.batch_size, generator)
+        mine = slice(rank * per_rank, (rank + 1) * per_rank)
+        loss = episode_loss(net, Episode(ep.tokens[mine], ep.targets[mine], ep.mask[mine]))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        step += 1
+        if world > 1:
+            loss = loss.detach().clone()
+            dist.all_reduce(loss)
+            loss /= world
+        running.append(float(loss))
+        bar.update(1)
+        if step % cfg.print_every == 0 or step == cfg.num_episodes:
+            bar.set_postfix(loss=f"{sum(running) / len(running):.4f}", **({"val_acc": f"{history[-1]['val_acc']:.3f}"} if history else {}))
+        if step % cfg.save_every == 0 or step == cfg.num_episodes:
+            record = {"step": step, "loss": sum(running) / len(running), **evaluate(model, val_episode),
+                      "seconds": time.time() - started}
+            history.append(record)
+            running = []
+            bar.set_postfix(loss=f"{record['loss']:.4f}", val_acc=f"{record['val_acc']:.3f}")
+            if rank == 0:
+                _atomic_save(checkpoint(), checkpoint_path)
+    bar.close()
+    if world > 1:
+        dist.barrier()
+    return checkpoint()
