@@ -309,3 +309,20 @@ class PriorSampler:
 
 
 PRIORS = {"linear": LinearPrior, "mlp": MLPPrior, "rmc": RMCPrior}
+
+
+def add_label_noise(ep: Episode, noise: float, generator) -> Episode:
+    """Flip each label with probability ``noise``; the feedback the model sees is the noisy label too."""
+    if noise <= 0:
+        return ep
+    flip = (torch.rand(ep.targets.shape, generator=generator, device=ep.targets.device) < noise) & ep.mask
+    targets = torch.where(flip, 1.0 - ep.targets, ep.targets)
+    return Episode(make_tokens(ep.tokens[..., :-1], targets), targets, ep.mask)
+
+
+class NoisySampler:
+    def __init__(self, sampler, noise):
+        self.sampler, self.noise = sampler, noise
+
+    def sample(self, batch_size, generator) -> Episode:
+        return add_label_noise(self.sampler.sample(batch_size, generator), self.noise, generator)

@@ -147,3 +147,45 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, sampler, val_episode: Episod
     if world > 1:
         dist.barrier()
     return checkpoint()
+
+
+def add_training_args(parser, num_episodes=20000, max_steps=250, batch_size=64):
+    """Flags shared by every domain's train_transformer.py (the reference's names, plus --resume)."""
+    parser.add_argument("--num-episodes", type=int, default=num_episodes, help="gradient steps (one batch each)")
+    parser.add_argument("--max-steps", type=int, default=max_steps, help="longest task kept (trials)")
+    parser.add_argument("--batch_size", "--batch-size", type=int, default=batch_size)
+    parser.add_argument("--num_hidden", "--num-hidden", type=int, default=256, help="feed-forward width")
+    parser.add_argument("--num_layers", "--num-layers", type=int, default=6)
+    parser.add_argument("--d_model", "--d-model", type=int, default=64)
+    parser.add_argument("--num_head", "--num-head", type=int, default=8)
+    parser.add_argument("--dropout", type=float, default=0.1)
+    parser.add_argument("--lr", type=float, default=3e-4)
+    parser.add_argument("--noise", type=float, default=0.0, help="label-flip probability during training")
+    parser.add_argument("--first-run-id", type=int, default=0, help="run id, part of the checkpoint name and seed")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--save-every", type=int, default=500, help="checkpoint + validation interval")
+    parser.add_argument("--print-every", type=int, default=50)
+    parser.add_argument("--save-dir", default=None, help="checkpoint folder (default: <domain>/checkpoints)")
+    parser.add_argument("--output", default=None, help="also write final weights (+ .json model card) here")
+    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda if available)")
+    parser.add_argument("--resume", action="store_true", help="continue bit-for-bit from the checkpoint")
+    parser.add_argument("--num-val-tasks", type=int, default=256)
+    return parser
+
+
+def write_model_card(output, ckpt: dict, **fields):
+    """Shipped weights: config + state_dict + step (no optimizer), and a JSON card beside them."""
+    import json
+    from pathlib import Path
+
+    from ermi.paths import ensure_parent
+
+    output = ensure_parent(output)
+    last = ckpt["history"][-1] if ckpt["history"] else {}
+    torch.save({"config": ckpt["config"], "state_dict": ckpt["state_dict"], "step": ckpt["step"]}, output)
+    card = {"weights": Path(output).name, "config": ckpt["config"], "train": ckpt["train"], "steps": ckpt["step"],
+            "final_loss": last.get("loss"), "val_loss": last.get("val_loss"), "val_acc": last.get("val_acc"),
+            "train_seconds": last.get("seconds"), "num_parameters": sum(v.numel() for v in ckpt["state_dict"].values()),
+            **fields}
+    Path(f"{Path(output).with_suffix('')}.json").write_text(json.dumps(card, indent=2, default=str) + "\n")
+    return card
