@@ -123,13 +123,14 @@ def fit_participants(logits, data: ChoiceData, epsilon=False, beta_max=10.0, gri
 
 def simulate_choices(logits, data: ChoiceData, beta, generator, epsilon=0.0) -> torch.Tensor:
     """Choices sampled from the model on each sequence (teacher-forced with the true feedback), [S, T]."""
-    beta = torch.as_tensor(beta, dtype=torch.float64).view(1, -1, 1)
+    beta = torch.tensor(np.asarray(beta, dtype=np.float64)).view(1, -1, 1)
     p1 = torch.sigmoid(beta * logits).mean(0)
     p1 = (1 - epsilon) * p1 + epsilon / 2
     return (torch.rand(p1.shape, generator=generator, dtype=torch.float64) < p1).float() * data.mask
 
 
 FIT_COLUMNS = ("model", "participant", "nll", "n_trials", "k", "bic", "aic", "pseudo_r2")
+DESCRIPTIVES = ("accuracy", "human_accuracy")
 
 
 def write_fits(rows, output, started, **provenance):
@@ -142,8 +143,9 @@ def write_fits(rows, output, started, **provenance):
     missing = [c for c in FIT_COLUMNS if c not in df.columns]
     if missing:
         raise ValueError(f"fit rows lack column(s) {', '.join(missing)}")
-    params = [c for c in df.columns if c not in FIT_COLUMNS]
-    df = df[["model", "participant", *params, *FIT_COLUMNS[2:]]]
+    params = [c for c in df.columns if c not in FIT_COLUMNS and c not in DESCRIPTIVES]
+    descriptives = [c for c in DESCRIPTIVES if c in df.columns]
+    df = df[["model", "participant", *params, *FIT_COLUMNS[2:], *descriptives]]
     df.to_csv(ensure_parent(output), index=False)
     write_sidecar(output, started, **provenance)
     return df

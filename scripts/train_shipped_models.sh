@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${1:-.venv/bin/python}
-N=${2:-4000}
-COMMON="--num-dims 3 --max-steps 160 --batch_size 32 --num-episodes $N --save-every 250 --print-every 50 --resume"
+N=${2:-1000}
+COMMON="--num-dims 3 --max-steps 160 --batch_size ${BATCH:-16} --num-episodes $N --save-every 100 --print-every 50 --resume"
 OMP_NUM_THREADS=1 $PY categorisation/train_transformer.py --synthetic $COMMON --output trained_models/mi_categorisation_dim3.pt &
 OMP_NUM_THREADS=1 $PY categorisation/train_transformer.py --synthetic --nonlinear $COMMON --output trained_models/pfn_categorisation_dim3.pt &
 wait

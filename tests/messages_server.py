@@ -6,6 +6,7 @@ driven through it with many requests in flight. Faults are injected per request,
 
   "429"        rate limited, with a ``retry-after`` header (``retry_after`` seconds)
   "500" "529"  server error / overloaded
+  "400"        invalid request (not worth retrying)
   "garbage"    HTTP 200 whose body is not JSON
   "truncated"  a normal message whose text is cut in half, with stop_reason "max_tokens"
   "hang"       sleeps ``hang_seconds`` before answering (for client timeouts)
@@ -49,10 +50,18 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.split("?")[0] != "/v1/messages":
             return self._send(404, {"type": "error", "error": {"type": "not_found_error", "message": self.path}})
         kind, index = server._next_fault(body)
+        try:
+            self._answer(server, body, kind, index)
+        finally:
+            server._done()
+
+    def _answer(self, server, body, kind, index):
         if server.latency:
             time.sleep(server.latency)
         if kind == "hang":
             time.sleep(server.hang_seconds)
+        if kind == "400":
+            return self._send(400, {"type": "error", "error": {"type": "invalid_request_error", "message": "bad"}})
         if kind == "429":
             return self._send(429, {"type": "error", "error": {"type": "rate_limit_error", "message": "slow down"}},
                               {"retry-after": str(server.retry_after), "x-should-retry": "true"})
@@ -82,6 +91,7 @@ class MessagesServer:
         self.faults = deque()
         self.requests = []  # request bodies, in arrival order
         self.served = Counter()  # fault kind (or "ok") -> count
+        self.in_flight = self.max_in_flight = 0
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.daemon_threads = True
@@ -97,12 +107,18 @@ class MessagesServer:
         with self._lock:
             index = len(self.requests)
             self.requests.append(body)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
             kind = self.faults.popleft() if self.faults else None
             if kind is None and self.fault is not None:
                 kind = self.fault(body, index)
             if kind is not None:
                 self.served[kind] += 1
         return kind, index
+
+    def _done(self):
+        with self._lock:
+            self.in_flight -= 1
 
     def _record_success(self):
         with self._lock:

@@ -6,6 +6,7 @@ autograd gradients from several random starts, and the best start is kept (the r
 Per-participant fits share parameters across problems; ``per_condition`` fits every problem on its own and sums
 NLL and k, which is how the reference counted.
 """
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -88,7 +89,7 @@ class ContinuousModel:
             theta = torch.tensor(raw, dtype=torch.float64, requires_grad=True)
             loss = choice_nll(self.p_one(theta, cache), seqs)
             loss.backward()
-            return float(loss), theta.grad.numpy().copy()
+            return float(loss.detach()), theta.grad.numpy().copy()
 
         best = None
         for _ in range(restarts):
@@ -108,6 +109,17 @@ class ContinuousModel:
         return rng.uniform(lo, hi)
 
 
+@contextmanager
+def single_thread():
+    """The tensors here are small: intra-op threads only add OpenMP overhead (100x slower on a busy machine)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def fit_unit(model, seqs: Seqs, restarts: int, rng):
     params, raw, nll = model.fit(seqs, restarts, rng)
     return params, raw, nll, model.k(len(seqs.mask))
@@ -120,7 +132,14 @@ def fit_participants(model, data: ChoiceData, restarts=5, seed=0, per_condition=
     participants are in the file."""
     all_seqs = Seqs.from_data(data, llm)
     rows = []
-    for pid in tqdm(data.participants(), desc=model.name, disable=not progress, leave=False):
+    with single_thread():
+        for pid in tqdm(data.participants(), desc=model.name, disable=not progress, leave=False):
+            rows.append(_fit_one(model, data, all_seqs, pid, restarts, seed, per_condition))
+    return rows
+
+
+def _fit_one(model, data, all_seqs, pid, restarts, seed, per_condition):
+    if True:
         idx = np.flatnonzero(data.participant == pid)
         rng = np.random.default_rng([seed, int(pid)])
         units = [[i] for i in idx] if per_condition else [idx]
@@ -133,5 +152,4 @@ def fit_participants(model, data: ChoiceData, restarts=5, seed=0, per_condition=
             nll, k, n_trials = nll + unit_nll, k + unit_k, n_trials + seqs.n_trials
         row.update({"nll": nll, "n_trials": n_trials, "k": k})
         row.update({key: float(v) for key, v in information_criteria(nll, n_trials, k).items()})
-        rows.append(row)
-    return rows
+        return row
