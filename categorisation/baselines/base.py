@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from scipy.optimize import minimize
+from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from ermi.fitting import ChoiceData, information_criteria
@@ -111,18 +112,15 @@ class ContinuousModel:
 
 @contextmanager
 def single_thread():
-    """The tensors here are small: intra-op threads only add OpenMP overhead (100x slower on a busy machine)."""
+    """The tensors here are tiny: torch's OpenMP threads and scipy's OpenBLAS threads only spin against each
+    other (10-100x slower on a busy machine). threadpoolctl comes with scikit-learn."""
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        yield
+        with threadpool_limits(1):
+            yield
     finally:
         torch.set_num_threads(before)
-
-
-def fit_unit(model, seqs: Seqs, restarts: int, rng):
-    params, raw, nll = model.fit(seqs, restarts, rng)
-    return params, raw, nll, model.k(len(seqs.mask))
 
 
 def fit_participants(model, data: ChoiceData, restarts=5, seed=0, per_condition=False, llm=None, progress=True):
@@ -131,25 +129,22 @@ def fit_participants(model, data: ChoiceData, restarts=5, seed=0, per_condition=
     Each participant gets its own random stream (seed, participant id), so a fit does not depend on which other
     participants are in the file."""
     all_seqs = Seqs.from_data(data, llm)
-    rows = []
     with single_thread():
-        for pid in tqdm(data.participants(), desc=model.name, disable=not progress, leave=False):
-            rows.append(_fit_one(model, data, all_seqs, pid, restarts, seed, per_condition))
-    return rows
+        return [fit_participant(model, data, all_seqs, pid, restarts, seed, per_condition)
+                for pid in tqdm(data.participants(), desc=model.name, disable=not progress, leave=False)]
 
 
-def _fit_one(model, data, all_seqs, pid, restarts, seed, per_condition):
-    if True:
-        idx = np.flatnonzero(data.participant == pid)
-        rng = np.random.default_rng([seed, int(pid)])
-        units = [[i] for i in idx] if per_condition else [idx]
-        row, nll, k, n_trials = {"model": model.name, "participant": int(pid)}, 0.0, 0, 0
-        for unit in units:
-            seqs = all_seqs.select(unit)
-            params, _, unit_nll, unit_k = fit_unit(model, seqs, restarts, rng)
-            suffix = f"_cond{int(data.condition[unit[0]])}" if per_condition else ""
-            row.update({f"{name}{suffix}": value for name, value in params.items()})
-            nll, k, n_trials = nll + unit_nll, k + unit_k, n_trials + seqs.n_trials
-        row.update({"nll": nll, "n_trials": n_trials, "k": k})
-        row.update({key: float(v) for key, v in information_criteria(nll, n_trials, k).items()})
-        return row
+def fit_participant(model, data, all_seqs, pid, restarts, seed, per_condition):
+    idx = np.flatnonzero(data.participant == pid)
+    rng = np.random.default_rng([seed, int(pid)])
+    units = [[i] for i in idx] if per_condition else [idx]
+    row, nll, k, n_trials = {"model": model.name, "participant": int(pid)}, 0.0, 0, 0
+    for unit in units:
+        seqs = all_seqs.select(unit)
+        params, _, unit_nll = model.fit(seqs, restarts, rng)
+        suffix = f"_cond{int(data.condition[unit[0]])}" if per_condition else ""
+        row.update({f"{name}{suffix}": value for name, value in params.items()})
+        nll, k, n_trials = nll + unit_nll, k + model.k(len(unit)), n_trials + seqs.n_trials
+    row.update({"nll": nll, "n_trials": n_trials, "k": k})
+    row.update({key: float(v) for key, v in information_criteria(nll, n_trials, k).items()})
+    return row
