@@ -191,7 +191,7 @@ class LocalBackend:
         return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
 
     def generate(self, prompts, max_tokens=256, temperature=None, seed=0, on_reply=None):
-        """Batches of ``batch_size``; batch k is sampled under seed + k, so a rerun gives the same text.
+        """Batches of ``batch_size``; batch k is sampled under seed + k, so the same call gives the same text.
         temperature None means 1.0; 0 means greedy."""
         import torch
 

@@ -39,6 +39,16 @@ def read_jsonl(paths):
     return records, bad
 
 
+def end_partial_line(path):
+    """A crash mid-write can leave a partial last line; end it, so the next record starts on a line of its own."""
+    with open(path, "ab+") as f:
+        size = f.seek(0, os.SEEK_END)
+        if size:
+            f.seek(size - 1)
+            if f.read(1) != b"\n":
+                f.write(b"\n")
+
+
 def latest_by_key(records):
     """key -> the last record without error (else the last record): reruns append, they never rewrite."""
     best = {}
@@ -63,6 +73,7 @@ def run_jobs(backend, jobs, raw_path, args, judge=None, desc="generating"):
         tqdm.write(f"{raw_path}: skipped {bad} unreadable line(s) (cut by an earlier crash); those tasks are redone")
     bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc=desc, unit="task", dynamic_ncols=True)
     started, stats, new = time.time(), {"tokens": 0, "rejected": 0, "errors": 0, "n": 0}, []
+    end_partial_line(raw_path)
     with open(raw_path, "a") as f:
         def on_reply(i, reply):
             job = todo[i]

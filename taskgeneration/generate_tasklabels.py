@@ -66,7 +66,7 @@ def parse_tasklabels(text, domain, num_dim, condition="none"):
 
 def raw_path(args):
     condition = f"_{args.condition}" if args.condition != "none" else ""
-    return domain_dir(args.domain) / "data" / "raw" / \
+    return Path(args.raw_dir or domain_dir(args.domain) / "data" / "raw") / \
         f"{run_tag(args.backend)}_tasklabels_dim{args.num_dim}{condition}_pversion{args.prompt_version}.jsonl"
 
 
@@ -117,6 +117,7 @@ def main(argv=None):
                    help="decision making: also ask for the cues' importance ranking or effect direction")
     p.add_argument("--pool", action="store_true", help="parse every reply into the labels CSV (no LLM calls)")
     p.add_argument("--output", default=None, help="labels CSV (default {domain}/data/tasklabels/...)")
+    p.add_argument("--raw-dir", default=None, help="where raw JSONL goes (default {domain}/data/raw)")
     add_backend_args(p, max_tokens=10000)
     args = p.parse_args(argv)
     if args.condition != "none" and args.domain != "decisionmaking":

@@ -49,7 +49,7 @@ def parse_row(body, domain, num_dim, categories=None):
         return None, "non-numeric feature value"
     if domain != "categorisation":
         target = parse_number(fields[-1])
-        return (values, target) if target is not None else (None, "non-numeric target")
+        return ((values, target), None) if target is not None else (None, "non-numeric target")
     label = clean_label(fields[-1])
     if not label:
         return None, "missing label"
