@@ -1,0 +1,127 @@
+"""Baselines: hand-computed likelihoods on a 4-trial toy, best-restart selection, RULEX/LLM closed forms, CLI."""
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from categorisation.baselines.base import ContinuousModel, Seqs, choice_nll
+from categorisation.baselines.gcm import GCM
+from categorisation.baselines.llm import LLMBaseline
+from categorisation.baselines.pm import PrototypeModel
+from categorisation.baselines.rulex import Rulex
+from categorisation.baselines.run_baselines import main as run_baselines
+from ermi.fitting import ChoiceData
+
+# Toy: 4 trials of 2 binary features; categories follow feature 1.
+X = [[0, 0], [1, 1], [0, 1], [1, 0]]
+Y = [0, 1, 0, 1]
+CHOICES = [1, 1, 0, 0]
+
+
+def toy():
+    x = torch.tensor([X], dtype=torch.float32)
+    return ChoiceData(x, torch.tensor([Y], dtype=torch.float32), torch.tensor([CHOICES], dtype=torch.float32),
+                      torch.tensor([4]), np.array([0]), np.array([1]))
+
+
+def raw_weights(w):
+    return list(np.log(w))  # softmax(log w) = w when w sums to 1
+
+
+def test_gcm_matches_hand_computation():
+    c, eps, w = 2.0, 0.1, [0.75, 0.25]
+    # trial 0, 1: a category is still empty -> guess 0.5. Trial 2 (x=[0,1]) vs exemplars [0,0] (A), [1,1] (B):
+    # d_A = 0.25, d_B = 0.75. Trial 3 (x=[1,0]) vs [0,0] (A), [1,1] (B), [0,1] (A): d = 0.75, 0.25, 1.0.
+    s_a2, s_b2 = math.exp(-c * 0.25), math.exp(-c * 0.75)
+    s_a3, s_b3 = math.exp(-c * 0.75) + math.exp(-c * 1.0), math.exp(-c * 0.25)
+    p1 = np.array([0.5, 0.5, s_b2 / (s_a2 + s_b2), s_b3 / (s_a3 + s_b3)])
+    p1 = (1 - eps) * p1 + eps / 2
+    expected = -sum(math.log(p if ch else 1 - p) for p, ch in zip(p1, CHOICES))
+    model = GCM(num_dims=2)
+    seqs = Seqs.from_data(toy())
+    raw = torch.tensor([c, eps, *raw_weights(w)], dtype=torch.float64)
+    assert torch.allclose(model.p_one(raw, model.prepare(seqs))[0], torch.tensor(p1, dtype=torch.float64))
+    assert model.nll(raw, model.prepare(seqs)) == pytest.approx(expected, abs=1e-10)
+    assert model.k(1) == 3  # c, eps and one free weight on the 2-simplex
+
+
+def test_prototype_model_matches_hand_computation():
+    c, eps, unseen, w = 3.0, 0.2, 0.4, [0.5, 0.5]
+    # running prototypes: trial 0 both unseen (0.5); trial 1 (x=[1,1]): A = [0,0] at d 1, B unseen -> unseen sim;
+    # trial 2 (x=[0,1]): A = [0,0] d 0.5, B = [1,1] d 0.5 -> 0.5; trial 3 (x=[1,0]): A = mean([0,0],[0,1]) =
+    # [0, .5] d = 0.5*1 + 0.5*0.5 = 0.75, B = [1,1] d 0.5.
+    p1 = np.array([0.5, unseen / (math.exp(-c) + unseen), 0.5,
+                   math.exp(-c * 0.5) / (math.exp(-c * 0.75) + math.exp(-c * 0.5))])
+    p1 = (1 - eps) * p1 + eps / 2
+    expected = -sum(math.log(p if ch else 1 - p) for p, ch in zip(p1, CHOICES))
+    model = PrototypeModel(num_dims=2)
+    raw = torch.tensor([c, eps, unseen, *raw_weights(w)], dtype=torch.float64)
+    assert model.nll(raw, model.prepare(Seqs.from_data(toy()))) == pytest.approx(expected, abs=1e-10)
+    assert model.k(1) == 4  # c, eps, unseen (separate from eps), one free weight
+
+
+def test_structure_prototypes_have_no_unseen_parameter():
+    model = PrototypeModel(num_dims=2, prototypes="structure")
+    # prototypes over the whole problem: A = [0, .5], B = [1, .5]; equal weights -> d = 0.25 / 0.75 or reverse
+    raw = torch.tensor([2.0, 0.0, 0.0, 0.0], dtype=torch.float64)
+    p1 = model.p_one(raw, model.prepare(Seqs.from_data(toy())))[0]
+    near, far = math.exp(-2 * 0.25), math.exp(-2 * 0.75)
+    assert torch.allclose(p1, torch.tensor([far, near, far, near], dtype=torch.float64) / (near + far))
+    assert model.k(1) == 3
+
+
+class Bumpy(ContinuousModel):
+    """One parameter, two basins: a local minimum near 0.2 and the global one at 0.8."""
+
+    name = "bumpy"
+
+    def bounds(self, num_seqs):
+        return [(0.0, 1.0)]
+
+    def p_one(self, raw, cache):
+        a = raw[0]
+        depth = 0.3 * torch.exp(-((a - 0.2) / 0.05) ** 2) + 0.45 * torch.exp(-((a - 0.8) / 0.05) ** 2)
+        return (0.5 + depth).expand_as(cache["seqs"].mask)
+
+    def natural(self, raw, num_seqs):
+        return {"a": float(raw[0])}
+
+
+def test_best_restart_is_kept():
+    seqs = Seqs.from_data(ChoiceData(torch.zeros(1, 10, 1), torch.ones(1, 10), torch.ones(1, 10), torch.tensor([10]),
+                                     np.array([0]), np.array([1])))
+    params, _, nll = Bumpy().fit(seqs, restarts=20, rng=np.random.default_rng(0))
+    assert params["a"] == pytest.approx(0.8, abs=1e-3)
+    assert nll == pytest.approx(-10 * math.log(0.95), abs=1e-6)
+
+
+def test_rulex_closed_form_and_exceptions():
+    data = toy()
+    data.choices[:] = torch.tensor([[0, 1, 0, 0]])  # feature-1 rule misses only trial 3
+    params, raw, nll = Rulex(num_dims=2).fit(Seqs.from_data(data))
+    assert params["rules"] == "f1" and params["g"] == pytest.approx(0.5)
+    assert nll == pytest.approx(-3 * math.log(0.75) - math.log(0.25))
+    params, _, nll = Rulex(num_dims=2, exceptions=True).fit(Seqs.from_data(data))
+    assert "except" in params["rules"] and params["g"] == 0.0 and nll == pytest.approx(0.0)  # a perfect fit
+    assert Rulex(num_dims=3).k(4) == 5 and Rulex(num_dims=3, exceptions=True).k(4) == 9
+
+
+def test_llm_baseline_counts_invalid_answers_as_guesses():
+    data = toy()
+    llm = torch.tensor([[1.0, 1.0, float("nan"), 1.0]])  # agrees on trials 0, 1; invalid on 2; disagrees on 3
+    params, _, nll = LLMBaseline().fit(Seqs.from_data(data, llm))
+    assert params["epsilon"] == pytest.approx(2 / 3) and params["invalid"] == 1
+    assert nll == pytest.approx(-2 * math.log(1 - 1 / 3) - math.log(1 / 3) + math.log(2))
+
+
+def test_run_baselines_writes_fits_csv(tmp_path):
+    out = tmp_path / "gcm.csv"
+    run_baselines(["--model", "gcm", "--restarts", "2", "--output", str(out)])
+    df = pd.read_csv(out)
+    assert list(df.columns[:2]) == ["model", "participant"]
+    assert {"c", "epsilon", "w1", "w2", "w3", "nll", "n_trials", "k", "bic", "aic", "pseudo_r2"} <= set(df.columns)
+    assert (df.k == 4).all() and (df.nll < df.n_trials * math.log(2)).all()
+    assert np.allclose(df.bic, 2 * df.nll + 4 * np.log(df.n_trials))
+    assert (tmp_path / "gcm.csv.json").exists()
