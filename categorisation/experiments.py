@@ -25,6 +25,11 @@ class DataError(ValueError):
     """A human-data problem, phrased as ``file:row: problem``."""
 
 
+def _show(value) -> str:
+    """A cell as a user would write it: strings quoted, numbers plain (no numpy reprs)."""
+    return repr(value) if isinstance(value, str) else str(value.item() if hasattr(value, "item") else value)
+
+
 def badham_path() -> Path:
     """The full Badham et al. (2017) file when it is present, else the four-participant excerpt."""
     full = HUMAN / "badham2017deficits.csv"
@@ -50,7 +55,7 @@ def load_badham2017(path=None) -> ChoiceData:
         bad = ~df[column].isin(["j", "f"])
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise DataError(f"{path}:{line[i]}: {column} is {df[column].iloc[i]!r}, expected 'j' or 'f'")
+            raise DataError(f"{path}:{line[i]}: {column} is {_show(df[column].iloc[i])}, expected 'j' or 'f'")
     features = ["feature1", "feature2", "feature3"]
     for column in features + ["participant", "block", "trial", "condition"]:
         values = pd.to_numeric(df[column], errors="coerce")
@@ -60,7 +65,7 @@ def load_badham2017(path=None) -> ChoiceData:
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             expected = "0 or 1" if column in features else "an integer"
-            raise DataError(f"{path}:{line[i]}: {column} is {df[column].iloc[i]!r}, expected {expected}")
+            raise DataError(f"{path}:{line[i]}: {column} is {_show(df[column].iloc[i])}, expected {expected}")
     df = df.assign(line=line).sort_values(["participant", "block", "trial"], kind="stable")
     groups = list(df.groupby(["participant", "block"], sort=True))
     for (pid, block), g in groups:

@@ -32,7 +32,8 @@ def build_data(args, device):
         val = sampler.taskset(args.num_val_tasks, seed=10_000 + args.seed)
         return sampler, val, args.num_dims, {"prior": name, "corpus": None}
     path = Path(args.env_dir) / f"{args.env_name}.csv"
-    tasks = load_corpus(path, num_dims=args.num_dims, max_steps=args.max_steps)
+    # Resampling to --max-steps trials shortens long tasks too, so none needs dropping for its length.
+    tasks = load_corpus(path, num_dims=args.num_dims, max_steps=None if args.sample_to_match_max_steps else args.max_steps)
     train_set, val_set, test_set = tasks.split()
     if len(val_set) == 0:
         train_set = val_set = tasks

@@ -131,7 +131,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, sampler, val_episode: Episod
             loss = loss.detach().clone()
             dist.all_reduce(loss)
             loss /= world
-        running.append(float(loss))
+        running.append(loss.item())
         bar.update(1)
         if step % cfg.print_every == 0 or step == cfg.num_episodes:
             bar.set_postfix(loss=f"{sum(running) / len(running):.4f}", **({"val_acc": f"{history[-1]['val_acc']:.3f}"} if history else {}))

@@ -14,6 +14,7 @@ driven through it with many requests in flight. Faults are injected per request,
 ``reply(body) -> str`` makes the text of a normal answer (default: echoes the last user message).
 """
 import json
+import random
 import threading
 import time
 from collections import Counter, deque
@@ -30,6 +31,7 @@ def count_tokens(text):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the SDK's connection pool expects
+    disable_nagle_algorithm = True  # headers and body go out in two writes; Nagle + delayed ACK would stall 40 ms
 
     def log_message(self, *args):  # quiet
         pass
@@ -84,6 +86,11 @@ class _Handler(BaseHTTPRequestHandler):
                          "usage": {"input_tokens": count_tokens(prompt), "output_tokens": count_tokens(text)}})
 
 
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # a class attribute: listen() runs in the constructor; 5 would drop bursts
+
+
 class MessagesServer:
     def __init__(self, reply=echo, latency=0.0, fault=None, retry_after=0.05, hang_seconds=2.0):
         self.reply, self.latency, self.fault = reply, latency, fault
@@ -93,9 +100,7 @@ class MessagesServer:
         self.served = Counter()  # fault kind (or "ok") -> count
         self.in_flight = self.max_in_flight = 0
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._httpd.daemon_threads = True
-        self._httpd.request_queue_size = 256
+        self._httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.owner = self
         self._thread = None
 
@@ -138,3 +143,21 @@ class MessagesServer:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+if __name__ == "__main__":  # a stand-alone server in its own process (benchmarks, manual runs): prints its URL
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Serve the Messages API on 127.0.0.1 (echo replies).")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
+    parser.add_argument("--fault-rate", type=float, default=0.0, help="share of requests answered 429")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    server = MessagesServer(latency=args.latency, retry_after=0.0,
+                            fault=lambda body, i: "429" if rng.random() < args.fault_rate else None)
+    print(server.url, flush=True)
+    try:
+        server._httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
