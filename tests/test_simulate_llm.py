@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from categorisation.baselines.llm import load_llm_choices
+from categorisation.baselines.run_baselines import main as run_baselines
 from categorisation.baselines.simulate_llm import main as simulate_main, parse_answer
 from categorisation.experiments import HUMAN
 
@@ -51,6 +52,10 @@ def test_human_mode_handles_malformed_and_truncated_replies(messages_server, sma
     assert any("you picked" in p for p in prompts)
     data, llm = load_llm_choices(out)
     assert int(llm.isnan().sum() - (~data.mask).sum()) == int(hard.sum())
+    fits = tmp_path / "fits.csv"
+    run_baselines(["--model", "llm", "--data", str(out), "--output", str(fits)])
+    fitted = pd.read_csv(fits)
+    assert (fitted.k == 1).all() and (fitted.invalid == hard.groupby(df.participant).sum().to_numpy()).all()
 
 
 def test_llm_mode_feeds_back_its_own_answers(messages_server, small_badham, tmp_path):
