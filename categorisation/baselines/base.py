@@ -57,6 +57,25 @@ def past_mask(mask: torch.Tensor) -> torch.Tensor:
     return torch.tril(torch.ones(T, T, dtype=mask.dtype), diagonal=-1)[None] * mask[:, None, :]
 
 
+def minimise(loss, bounds, restarts, rng):
+    """Minimise a torch loss of a box-bounded parameter vector: L-BFGS-B on exact autograd gradients from
+    ``restarts`` uniform random starts, keeping the best (the reference kept the last). Returns (x, loss)."""
+    lo, hi = np.array(bounds).T
+
+    def objective(x):
+        theta = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+        value = loss(theta)
+        value.backward()
+        return float(value.detach()), theta.grad.numpy().copy()
+
+    best = None
+    for _ in range(restarts):
+        res = minimize(objective, rng.uniform(lo, hi), jac=True, method="L-BFGS-B", bounds=bounds)
+        if best is None or res.fun < best.fun:
+            best = res
+    return best.x, float(best.fun)
+
+
 class ContinuousModel:
     """A model with a box-bounded raw parameter vector; subclasses define names, bounds and ``p_one``."""
 
@@ -83,21 +102,9 @@ class ContinuousModel:
     def fit(self, seqs: Seqs, restarts: int, rng: np.random.Generator):
         """Best of ``restarts`` L-BFGS-B runs from uniform random starts: (natural params, raw, nll)."""
         cache = self.prepare(seqs)
-        bounds = self.bounds(len(seqs.mask))
-        lo, hi = np.array(bounds).T
-
-        def objective(raw):
-            theta = torch.tensor(raw, dtype=torch.float64, requires_grad=True)
-            loss = choice_nll(self.p_one(theta, cache), seqs)
-            loss.backward()
-            return float(loss.detach()), theta.grad.numpy().copy()
-
-        best = None
-        for _ in range(restarts):
-            res = minimize(objective, rng.uniform(lo, hi), jac=True, method="L-BFGS-B", bounds=bounds)
-            if best is None or res.fun < best.fun:
-                best = res
-        return self.natural(best.x, len(seqs.mask)), best.x, float(best.fun)
+        raw, nll = minimise(lambda theta: choice_nll(self.p_one(theta, cache), seqs), self.bounds(len(seqs.mask)),
+                            restarts, rng)
+        return self.natural(raw, len(seqs.mask)), raw, nll
 
     def probabilities(self, raw, seqs: Seqs) -> torch.Tensor:
         """P(choice = 1) per trial [S, T] under raw parameters (for simulation and recovery)."""
