@@ -31,6 +31,10 @@ class TrainConfig:
     device: str = "cpu"
 
 
+# Settings a resumed run must share with its checkpoint (num_episodes may grow; logging intervals may change).
+RESUME_MUST_MATCH = ("batch_size", "lr", "weight_decay", "seed")
+
+
 def episode_loss(model, ep: Episode) -> torch.Tensor:
     """Mean loss over real (unpadded) trials: BCE for a Bernoulli head, Gaussian NLL for a Gaussian head."""
     out = model(ep.tokens)
@@ -102,6 +106,11 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, sampler, val_episode: Episod
         ckpt = torch.load(checkpoint_path, map_location=device, weights_only=False)
         if ckpt["config"] != asdict(model_cfg):
             raise ValueError(f"{checkpoint_path}: checkpoint config {ckpt['config']} differs from {asdict(model_cfg)}")
+        changed = {k: (ckpt["train"][k], v) for k, v in asdict(cfg).items()
+                   if k in RESUME_MUST_MATCH and ckpt["train"][k] != v}
+        if changed:
+            raise ValueError(f"{checkpoint_path}: cannot resume bit-for-bit with changed settings "
+                             + ", ".join(f"{k} {old} -> {new}" for k, (old, new) in changed.items()))
         model.load_state_dict(ckpt["state_dict"])
         optimizer.load_state_dict(ckpt["optimizer"])
         _set_rng_state(ckpt["rng"], generator)

@@ -38,6 +38,9 @@ def test_resume_equals_uninterrupted_training(tmp_path):
     for name, value in straight["state_dict"].items():
         assert torch.equal(value, resumed["state_dict"][name]), name
     assert [h["loss"] for h in straight["history"]] == [h["loss"] for h in resumed["history"]]
+    changed = TrainConfig(num_episodes=9, batch_size=8, lr=1e-3, save_every=3, seed=5)
+    with pytest.raises(ValueError, match="cannot resume bit-for-bit with changed settings lr 0.0003 -> 0.001"):
+        train(cfg, changed, sampler, val_ep, tmp_path / "b.ckpt", resume=True, progress=False)
 
 
 @pytest.fixture(scope="module")
