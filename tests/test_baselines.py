@@ -189,3 +189,40 @@ def test_llm_mode_feeds_back_its_own_answers(messages_server, small_badham, tmp_
     last = [b["messages"][-1]["content"] for b in messages_server.requests][-1]
     picked = re.findall(r"you picked (\w)", last)
     assert len(picked) == 3 and len(set(picked)) == 1  # three earlier trials of this problem, its own answers
+
+
+# --- Smith & Minda (1998) segment fits (smith_minda.py) ------------------------------------------------------
+def test_smith_minda_predictions():
+    from categorisation.baselines.smith_minda import predictions
+    from categorisation.experiments import smith1998_design
+
+    x14, y14, prototypes = (torch.as_tensor(a, dtype=torch.float64) for a in smith1998_design())
+    flat = torch.tensor([0.0, 0.0] + [0.0] * 6, dtype=torch.float64)
+    assert torch.allclose(predictions("gcm", flat, x14, y14, prototypes), torch.full((14,), 0.5, dtype=torch.float64))
+    sharp = torch.tensor([30.0, 0.2] + [0.0] * 6, dtype=torch.float64)
+    # the exemplar model with sharp similarity reproduces the training labels, exceptions included (eps-mixed);
+    # the prototype model puts each exception (A: index 6, B: index 13) in the other category
+    unique = torch.tensor([int((x14 == x14[i]).all(1).sum()) == 1 for i in range(14)])
+    gcm = predictions("gcm", sharp, x14, y14, prototypes)
+    assert torch.allclose(gcm[unique], (0.8 * y14 + 0.1)[unique], atol=1e-3) and unique[13]
+    pm = predictions("pm", sharp, x14, y14, prototypes)
+    assert pm[6] > 0.85 and pm[13] < 0.15 and pm[0] < 0.15 and pm[7] > 0.85
+
+
+def test_smith_minda_cli(tmp_path):
+    from categorisation.baselines.smith_minda import main as smith_main
+    from ermi.model import MetaLearner, ModelConfig, save_weights
+
+    weights = tmp_path / "toy6_net.pt"
+    save_weights(weights, MetaLearner(ModelConfig(num_dims=6, d_model=16, num_layers=1, num_head=2, num_hidden=32)))
+    out, figure = tmp_path / "fits.csv", tmp_path / "fig.png"
+    smith_main(["--weights", str(weights), "--baselines", "gcm", "--runs", "2", "--segments", "2", "--restarts", "1",
+                "--output", str(out), "--figure", str(figure)])
+    fits = pd.read_csv(out)
+    assert len(fits) == 2 * 2 * 2 * 2  # learners x runs x segments x fitted models
+    assert set(fits.learner) == {"gcm", "toy6"} and (fits.sse >= 0).all() and figure.exists()
+    assert np.allclose(fits[[f"w{d}" for d in range(1, 7)]].sum(1), 1.0)
+    weights3 = tmp_path / "toy3_net.pt"
+    save_weights(weights3, MetaLearner(ModelConfig(num_dims=3, d_model=16, num_layers=1, num_head=2, num_hidden=32)))
+    with pytest.raises(ValueError, match="6-D"):
+        smith_main(["--weights", str(weights3), "--runs", "1", "--output", str(out), "--figure", str(figure)])
