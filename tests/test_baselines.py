@@ -199,7 +199,7 @@ def test_smith_minda_predictions():
     x14, y14, prototypes = (torch.as_tensor(a, dtype=torch.float64) for a in smith1998_design())
     flat = torch.tensor([0.0, 0.0] + [0.0] * 6, dtype=torch.float64)
     assert torch.allclose(predictions("gcm", flat, x14, y14, prototypes), torch.full((14,), 0.5, dtype=torch.float64))
-    sharp = torch.tensor([30.0, 0.2] + [0.0] * 6, dtype=torch.float64)
+    sharp = torch.tensor([60.0, 0.2] + [0.0] * 6, dtype=torch.float64)  # neighbours: exp(-60 / 6) ~ 5e-5
     # the exemplar model with sharp similarity reproduces the training labels, exceptions included (eps-mixed);
     # the prototype model puts each exception (A: index 6, B: index 13) in the other category
     unique = torch.tensor([int((x14 == x14[i]).all(1).sum()) == 1 for i in range(14)])
