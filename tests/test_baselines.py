@@ -221,7 +221,7 @@ def test_smith_minda_cli(tmp_path):
     fits = pd.read_csv(out)
     assert len(fits) == 2 * 2 * 2 * 2  # learners x runs x segments x fitted models
     assert set(fits.learner) == {"gcm", "toy6"} and (fits.sse >= 0).all() and figure.exists()
-    assert np.allclose(fits[[f"w{d}" for d in range(1, 7)]].sum(1), 1.0)
+    assert np.allclose(fits[[f"w{d}" for d in range(1, 7)]].sum(axis=1), 1.0)
     weights3 = tmp_path / "toy3_net.pt"
     save_weights(weights3, MetaLearner(ModelConfig(num_dims=3, d_model=16, num_layers=1, num_head=2, num_hidden=32)))
     with pytest.raises(ValueError, match="6-D"):
