@@ -84,6 +84,7 @@ def plot(summary, path, title):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
     names, x = summary.model, np.arange(len(summary))
@@ -99,6 +100,7 @@ def plot(summary, path, title):
     axes[1].legend(frameon=False, fontsize=8)
     axes[2].bar(x, summary.wins, color="tab:green")
     axes[2].set_ylabel("participants best fit (BIC)")
+    axes[2].yaxis.set_major_locator(MaxNLocator(integer=True))
     for ax in axes:
         ax.set_xticks(x, names, rotation=30, ha="right")
         ax.spines[["top", "right"]].set_visible(False)

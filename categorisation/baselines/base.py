@@ -145,11 +145,12 @@ def fit_participant(model, data, all_seqs, pid, restarts, seed, per_condition):
     idx = np.flatnonzero(data.participant == pid)
     rng = np.random.default_rng([seed, int(pid)])
     units = [[i] for i in idx] if per_condition else [idx]
+    by_condition = len(set(data.condition[idx])) == len(idx)  # name per-problem columns by condition if unique
     row, nll, k, n_trials = {"model": model.name, "participant": int(pid)}, 0.0, 0, 0
-    for unit in units:
+    for j, unit in enumerate(units):
         seqs = all_seqs.select(unit)
         params, _, unit_nll = model.fit(seqs, restarts, rng)
-        suffix = f"_cond{int(data.condition[unit[0]])}" if per_condition else ""
+        suffix = "" if not per_condition else f"_cond{int(data.condition[unit[0]])}" if by_condition else f"_block{j}"
         row.update({f"{name}{suffix}": value for name, value in params.items()})
         nll, k, n_trials = nll + unit_nll, k + model.k(len(unit)), n_trials + seqs.n_trials
     row.update({"nll": nll, "n_trials": n_trials, "k": k})

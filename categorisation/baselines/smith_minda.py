@@ -106,7 +106,7 @@ def plot(summary, path):
         for model, label in (("gcm", "exemplar (GCM)"), ("pm", "prototype")):
             s = summary[(summary.learner == learner) & (summary.fitted == model)]
             ax.errorbar(s.segment, s.sse_mean, yerr=s.sse_sem, color=colours[model], label=label, marker="o", ms=3)
-        ax.set_title(learner)
+        ax.set_title(f"learner: {learner}")
         ax.set_xlabel("segment")
     axes[0].set_ylabel("SSE (lower = better fit)")
     ax = axes[-1]
