@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 mkdir -p "$OUT"
 
 echo "== stage A: task labels (1 call asking for 8 experiments)"
-$PY taskgeneration/generate_tasklabels.py "${LLM[@]}" --num-runs 1 --num-tasks 8 --num-dim 3 --max-length 300 \
+$PY taskgeneration/generate_tasklabels.py "${LLM[@]}" --num-runs 1 --num-tasks 8 --num-dim 3 --max-length 200 \
     --raw-dir "$OUT"
 $PY taskgeneration/generate_tasklabels.py "${LLM[@]}" --num-dim 3 --pool --raw-dir "$OUT" --output "$OUT/labels.csv"
 LABELS=()
@@ -21,7 +21,7 @@ fi
 
 echo "== stage B: data for 4 tasks (15 rows asked for each)"
 $PY taskgeneration/generate_tasks.py "${LLM[@]}" "${LABELS[@]}" --num-tasks 4 --num-dim 3 --num-data 15 \
-    --max-length 400 --min-rows 3 --raw-dir "$OUT"
+    --max-length 250 --min-rows 3 --raw-dir "$OUT"
 
 echo "== stage C: parse and pool"
 $PY taskgeneration/parse_generated_tasks.py --backend local --num-dim 3 --num-data 15 --min-rows 3 \
