@@ -226,3 +226,29 @@ def test_smith_minda_cli(tmp_path):
     save_weights(weights3, MetaLearner(ModelConfig(num_dims=3, d_model=16, num_layers=1, num_head=2, num_hidden=32)))
     with pytest.raises(ValueError, match="6-D"):
         smith_main(["--weights", str(weights3), "--runs", "1", "--output", str(out), "--figure", str(figure)])
+
+
+def test_vectorised_models_equal_naive_trial_loops():
+    """GCM and running-prototype PM on random continuous stimuli (every stimulus distinct) vs plain loops."""
+    rng = np.random.default_rng(0)
+    T, D = 30, 3
+    x, y = rng.random((T, D)), (rng.random(T) < 0.5).astype(float)
+    data = ChoiceData(torch.tensor(x[None]), torch.tensor(y[None]), torch.tensor(y[None]), torch.tensor([T]),
+                      np.array([0]), np.array([1]))
+    seqs = Seqs.from_data(data)
+    c, eps, unseen, w = 4.0, 0.1, 0.3, np.array([0.5, 0.3, 0.2])
+    gcm, pm = [], []
+    for t in range(T):
+        past = np.arange(t)
+        s = np.exp(-c * np.abs(x[past] - x[t]) @ w)
+        s1, s0 = s[y[past] == 1].sum(), s[y[past] == 0].sum()
+        gcm.append(s1 / (s1 + s0) if (y[past] == 1).any() and (y[past] == 0).any() else 0.5)
+        sim = [np.exp(-c * np.abs(x[past][y[past] == k].mean(0) - x[t]) @ w) if (y[past] == k).any() else unseen
+               for k in (0, 1)]
+        pm.append(sim[1] / (sim[0] + sim[1]))
+    raw = torch.tensor([c, eps, *np.log(w)], dtype=torch.float64)
+    got = GCM().probabilities(raw, seqs)[0].numpy()
+    assert got == pytest.approx((1 - eps) * np.array(gcm) + eps / 2, abs=1e-12)
+    raw = torch.tensor([c, eps, unseen, *np.log(w)], dtype=torch.float64)
+    got = PrototypeModel().probabilities(raw, seqs)[0].numpy()
+    assert got == pytest.approx((1 - eps) * np.array(pm) + eps / 2, abs=1e-12)
