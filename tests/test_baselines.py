@@ -174,6 +174,13 @@ def test_human_mode_handles_malformed_and_truncated_replies(messages_server, sma
     assert any("you picked" in p for p in prompts)
     data, llm = load_llm_choices(out)
     assert int(llm.isnan().sum() - (~data.mask).sum()) == int(hard.sum())
+    # a rerun reuses the logged replies: no new requests, same answers
+    served = len(messages_server.requests)
+    messages_server.reply = lambda body: "B"
+    simulate_main(["--backend", "anthropic", "--mode", "human", "--data", str(small_badham), "--output", str(out),
+                   "--retries", "2", "--max-attempts", "3"])
+    assert len(messages_server.requests) == served
+    assert pd.read_csv(out, keep_default_na=False).llm_choice.tolist() == df.llm_choice.tolist()
     fits = tmp_path / "fits.csv"
     run_baselines(["--model", "llm", "--data", str(out), "--output", str(fits)])
     fitted = pd.read_csv(fits)

@@ -8,15 +8,19 @@ in the reference) and the question. History modes (reference section 5.5):
   match_ermi - "you saw <object>, which belonged to <correct>" (feedback only, like the meta-learner's input)
 Participants are batched: one generate() call per trial step (llm mode) or one for every trial (other modes).
 A reply that is not one of the two letters is asked again (``--retries``, new seed) and then recorded as invalid;
-it never stops the run. Output: the human rows plus llm_category, true_category, llm_choice ('j'/'f'/empty),
+it never stops the run. Every raw reply is logged (JSONL) and reused on a rerun, so a killed run resumes
+without paying twice. Output: the human rows plus llm_category, true_category, llm_choice ('j'/'f'/empty),
 llm_reply and llm_attempts, which run_baselines.py --model llm reads.
 
   python categorisation/baselines/simulate_llm.py --mode human --backend anthropic
 """
 import argparse
+import hashlib
+import json
 import re
 import string
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -67,28 +71,70 @@ def parse_answer(text, letters):
     return None
 
 
-def ask(backend, prompts, letters, max_tokens, temperature, seed, retries):
+class ReplyCache:
+    """Every raw reply, appended to a JSONL file as it arrives, keyed by (model, attempt, prompt): a rerun after a
+    crash or kill reuses what was paid for. Failed requests are not stored, so a rerun asks them again."""
+
+    def __init__(self, path=None):
+        self.path, self.replies = path, {}
+        if path and Path(path).exists():
+            for line in Path(path).read_text().splitlines():
+                try:
+                    record = json.loads(line)
+                    self.replies[record["key"]] = record["text"]
+                except (json.JSONDecodeError, KeyError, TypeError):  # a line cut short by a kill
+                    continue
+
+    @staticmethod
+    def key(model, attempt, prompt):
+        return hashlib.sha256(f"{model}|{attempt}|{prompt}".encode()).hexdigest()
+
+    def add(self, key, reply):
+        if reply.error is not None:
+            return
+        self.replies[key] = reply.text
+        if self.path:
+            with open(self.path, "a") as f:
+                f.write(json.dumps({"key": key, "text": reply.text, "model": reply.model}) + "\n")
+
+
+def ask(backend, prompts, letters, max_tokens, temperature, seed, retries, cache):
     """Replies for a batch of prompts, re-asking those without a valid letter: (answers, raw texts, attempts)."""
     answers, texts, attempts = [None] * len(prompts), [""] * len(prompts), [0] * len(prompts)
     todo = list(range(len(prompts)))
+    model = getattr(backend, "model", "")
     for attempt in range(retries + 1):
         if not todo:
             break
-        replies = backend.generate([prompts[i] for i in todo], max_tokens=max_tokens, temperature=temperature,
-                                   seed=seed + 7919 * attempt)
+        keys = {i: cache.key(model, attempt, prompts[i]) for i in todo}
+        missing = [i for i in todo if keys[i] not in cache.replies]
+        errors = {}
+
+        def store(j, reply):
+            cache.add(keys[missing[j]], reply)
+            if reply.error is not None:
+                errors[missing[j]] = reply.error
+
+        if missing:
+            backend.generate([prompts[i] for i in missing], max_tokens=max_tokens, temperature=temperature,
+                             seed=seed + 7919 * attempt, on_reply=store)
         still = []
-        for i, reply in zip(todo, replies):
+        for i in todo:
             attempts[i] += 1
-            texts[i] = reply.text if reply.error is None else f"[error] {reply.error}"
-            answers[i] = parse_answer(reply.text, letters[i]) if reply.error is None else None
+            if i in errors:
+                texts[i], answers[i] = f"[error] {errors[i]}", None
+            else:
+                texts[i] = cache.replies[keys[i]]
+                answers[i] = parse_answer(texts[i], letters[i])
             if answers[i] is None:
                 still.append(i)
         todo = still
     return answers, texts, attempts
 
 
-def simulate(df, backend, mode, seed=0, retries=2, max_tokens=5, temperature=None):
+def simulate(df, backend, mode, seed=0, retries=2, max_tokens=5, temperature=None, cache=None):
     """Adds the LLM's answers to a Badham data frame (one row per trial)."""
+    cache = cache or ReplyCache()
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     df = df.sort_values(["participant", "block", "trial"], kind="stable").reset_index(drop=True)
@@ -108,7 +154,7 @@ def simulate(df, backend, mode, seed=0, retries=2, max_tokens=5, temperature=Non
     steps = [np.arange(len(df))] if mode != "llm" else [np.flatnonzero(position == t) for t in range(position.max() + 1)]
     for step, rows in enumerate(tqdm(steps, desc=f"LLM ({mode})", disable=len(steps) == 1)):
         got, raw, tries = ask(backend, [prompt(i) for i in rows], [names[i] for i in rows], max_tokens, temperature,
-                              seed + step, retries)
+                              seed + step, retries, cache)
         for i, a, t, n in zip(rows, got, raw, tries):
             answers[i], texts[i], attempts[i] = a, t, n
     out = df.assign(llm_category=[a or "" for a in answers], true_category=correct,
@@ -126,6 +172,7 @@ def main(argv=None):
     parser.add_argument("--retries", type=int, default=2, help="re-asks when a reply is not one of the letters")
     parser.add_argument("--output", default=None,
                         help="default: categorisation/data/llm/badham2017_llm_choices_<mode>.csv")
+    parser.add_argument("--replies", default=None, help="raw-reply log reused on reruns (default: <output>.replies.jsonl)")
     add_backend_args(parser, default_backend="local", max_tokens=5)
     args = parser.parse_args(argv)
 
@@ -139,9 +186,10 @@ def main(argv=None):
         df = df[df.groupby(["participant", "block"]).cumcount() < args.max_trials]
     if df.empty:
         raise ValueError("no trials selected")
-    backend = backend_from_args(args)
-    out = simulate(df, backend, args.mode, args.seed, args.retries, args.max_length, args.temperature)
     output = ensure_parent(args.output or DATA / "llm" / f"badham2017_llm_choices_{args.mode}.csv")
+    cache = ReplyCache(args.replies or f"{output}.replies.jsonl")
+    backend = backend_from_args(args)
+    out = simulate(df, backend, args.mode, args.seed, args.retries, args.max_length, args.temperature, cache)
     out.to_csv(output, index=False)
     invalid = int((out.llm_choice == "").sum())
     write_sidecar(output, started, mode=args.mode, backend=args.backend, model=getattr(backend, "model", None),
