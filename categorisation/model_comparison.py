@@ -37,11 +37,13 @@ def load_fits(folder, task, models=None):
     if models:
         unknown = sorted(set(models) - set(fits.model))
         if unknown:
-            raise ValueError(f"no fits for model(s) {', '.join(unknown)}; found {', '.join(sorted(fits.model.unique()))}")
+            found = ", ".join(sorted(fits.model.unique()))
+            raise ValueError(f"no fits for model(s) {', '.join(unknown)}; found {found}")
         fits = fits[fits.model.isin(models)]
     if fits.duplicated(["model", "participant"]).any():
         dup = fits[fits.duplicated(["model", "participant"])].iloc[0]
-        raise ValueError(f"model {dup.model} has two fits of participant {dup.participant} (two files, one model name?)")
+        raise ValueError(f"model {dup.model} has two fits of participant {dup.participant} "
+                         "(two files with one model name?)")
     return fits
 
 

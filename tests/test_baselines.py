@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
-from categorisation.baselines.base import ContinuousModel, Seqs, choice_nll
+from categorisation.baselines.base import ContinuousModel, Seqs
 from categorisation.baselines.gcm import GCM
 from categorisation.baselines.llm import LLMBaseline, load_llm_choices
 from categorisation.baselines.pm import PrototypeModel

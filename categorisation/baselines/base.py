@@ -51,12 +51,6 @@ def choice_nll(p1, seqs: Seqs) -> torch.Tensor:
     return -(torch.log(p) * seqs.mask).sum()
 
 
-def past_mask(mask: torch.Tensor) -> torch.Tensor:
-    """[S, T, T]: entry (t, j) is 1 when trial j < t is a real trial (the memory available on trial t)."""
-    T = mask.shape[1]
-    return torch.tril(torch.ones(T, T, dtype=mask.dtype), diagonal=-1)[None] * mask[:, None, :]
-
-
 def minimise(loss, bounds, restarts, rng):
     """Minimise a torch loss of a box-bounded parameter vector: L-BFGS-B on exact autograd gradients from
     ``restarts`` uniform random starts, keeping the best (the reference kept the last). Returns (x, loss)."""

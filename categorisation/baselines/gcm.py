@@ -7,8 +7,10 @@ P = (1 - eps) * P + eps / 2. While a category has no exemplars yet the model gue
 
 Vectorised: memory is held as counts of each distinct stimulus per category before every trial (computed
 once), so an evaluation is one exp over the U x U stimulus distances and one contraction with the counts:
-exact, and O(T U) instead of O(T^2) per sequence (U = 8 distinct stimuli in the Badham design). Parameters: c in [0, 30], eps in [0, 1], w = softmax(u) with
-u in [-4, 4]^D; k = 2 + (D - 1) because the simplex has D - 1 degrees of freedom.
+exact, and O(T U) instead of O(T^2) per sequence (U = 8 distinct stimuli in the Badham design).
+
+Parameters: c in [0, 30], eps in [0, 1], w = softmax(u) with u in [-4, 4]^D; k = 2 + (D - 1) because the simplex
+has D - 1 degrees of freedom.
 """
 import numpy as np
 import torch
@@ -58,8 +60,10 @@ class GCM(ContinuousModel):
 
     def natural(self, raw, num_seqs):
         w = attention(raw[2:]).numpy()
-        return {"c": float(raw[0]), "epsilon": float(raw[1]), **{f"w{d + 1}": float(w[d]) for d in range(self.num_dims)}}
+        weights = {f"w{d + 1}": float(w[d]) for d in range(self.num_dims)}
+        return {"c": float(raw[0]), "epsilon": float(raw[1]), **weights}
 
     def sample_raw(self, rng, num_seqs):
         """Recovery draws: moderate sensitivity, low guessing, attention anywhere on the simplex."""
-        return np.concatenate([[rng.uniform(1.0, 10.0), rng.uniform(0.0, 0.3)], np.clip(rng.normal(0.0, 1.5, self.num_dims), -U_MAX, U_MAX)])
+        c, eps = rng.uniform(1.0, 10.0), rng.uniform(0.0, 0.3)
+        return np.concatenate([[c, eps], np.clip(rng.normal(0.0, 1.5, self.num_dims), -U_MAX, U_MAX)])

@@ -46,7 +46,10 @@ class Rulex:
         bits = (x > 0.5).double()
         base = []
         for features, polarity in self.rules:
-            value = bits[..., features[0]] if len(features) == 1 else (bits[..., features[0]] != bits[..., features[1]]).double()
+            if len(features) == 1:
+                value = bits[..., features[0]]
+            else:
+                value = (bits[..., features[0]] != bits[..., features[1]]).double()
             base.append(value if polarity == 0 else 1.0 - value)
         base = torch.stack(base, dim=1)  # [S, R, T]
         names = [[self.rule_name(r) for r in range(len(self.rules))] for _ in range(len(x))]

@@ -151,7 +151,10 @@ def simulate(df, backend, mode, seed=0, retries=2, max_tokens=5, temperature=Non
         history = [history_line(mode, df.object[j], correct[j], picked[j]) for j in range(start[i], i)]
         return build_prompt(names[i], history, df.object[i])
 
-    steps = [np.arange(len(df))] if mode != "llm" else [np.flatnonzero(position == t) for t in range(position.max() + 1)]
+    if mode == "llm":  # trial t of every problem waits for the LLM's answer on trial t - 1
+        steps = [np.flatnonzero(position == t) for t in range(position.max() + 1)]
+    else:
+        steps = [np.arange(len(df))]
     for step, rows in enumerate(tqdm(steps, desc=f"LLM ({mode})", disable=len(steps) == 1)):
         got, raw, tries = ask(backend, [prompt(i) for i in rows], [names[i] for i in rows], max_tokens, temperature,
                               seed + step, retries, cache)
@@ -172,7 +175,8 @@ def main(argv=None):
     parser.add_argument("--retries", type=int, default=2, help="re-asks when a reply is not one of the letters")
     parser.add_argument("--output", default=None,
                         help="default: categorisation/data/llm/badham2017_llm_choices_<mode>.csv")
-    parser.add_argument("--replies", default=None, help="raw-reply log reused on reruns (default: <output>.replies.jsonl)")
+    parser.add_argument("--replies", default=None,
+                        help="raw-reply log reused on reruns (default: <output>.replies.jsonl)")
     add_backend_args(parser, default_backend="local", max_tokens=5)
     args = parser.parse_args(argv)
 

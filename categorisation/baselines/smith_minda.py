@@ -48,7 +48,8 @@ def simulate(learner, data, beta, seed):
         model = make_model(learner, num_dims=6)
         seqs = Seqs.from_data(data)
         with single_thread():
-            p1 = torch.cat([model.probabilities(model.sample_raw(rng, 1), seqs.select([r])) for r in range(len(data.x))])
+            p1 = torch.cat([model.probabilities(model.sample_raw(rng, 1), seqs.select([r]))
+                            for r in range(len(data.x))])
         return (torch.from_numpy(rng.random(tuple(p1.shape))) < p1).float()
     from ermi.model import load_model
 
@@ -84,7 +85,9 @@ def fit_segments(choices, stimulus, segments, restarts, seed):
         for r in tqdm(range(runs), desc="segment fits", leave=False):
             for g in range(segments):
                 for model in ("gcm", "pm"):
-                    loss = lambda th: ((predictions(model, th, x14, y14, prototypes) - observed[r, g]) ** 2).sum()  # noqa: E731
+                    def loss(theta, model=model, target=observed[r, g]):
+                        return ((predictions(model, theta, x14, y14, prototypes) - target) ** 2).sum()
+
                     raw, sse = minimise(loss, BOUNDS, restarts, rng)
                     rows.append({"run": r, "segment": g + 1, "fitted": model, "sse": sse, "c": raw[0],
                                  "epsilon": raw[1], **{f"w{d + 1}": v for d, v in
