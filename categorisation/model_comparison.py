@@ -15,7 +15,7 @@ import pandas as pd
 
 from categorisation.experiments import DATA
 from ermi.paths import FIGURES, ensure_parent, write_sidecar
-from ermi.selection import bms
+from ermi.selection import PRIORS, bms
 
 FOLDER = DATA / "model_comparison"
 SUMMARY_SUFFIXES = ("_comparison.csv", "_per_participant.csv")
@@ -47,7 +47,7 @@ def load_fits(folder, task, models=None):
     return fits
 
 
-def compare(fits, samples=1_000_000, seed=0):
+def compare(fits, samples=1_000_000, seed=0, prior="vba"):
     """(per-participant wide table, per-model summary, BMS result) on the participants every model has."""
     wide = fits.pivot(index="participant", columns="model", values="bic")
     dropped = wide.index[wide.isna().any(axis=1)]
@@ -55,7 +55,7 @@ def compare(fits, samples=1_000_000, seed=0):
         print(f"note: {len(dropped)} participant(s) lack a fit for some model and are left out: {list(dropped)[:10]}")
     wide = wide.dropna()
     models = list(wide.columns)
-    result = bms(-wide.to_numpy() / 2.0, samples=samples, seed=seed)
+    result = bms(-wide.to_numpy() / 2.0, samples=samples, seed=seed, prior=prior)
     winner = wide.idxmin(axis=1)
     kept = fits[fits.participant.isin(wide.index)]
     grouped = kept.groupby("model")
@@ -121,15 +121,18 @@ def main(argv=None):
     parser.add_argument("--figure", default=None, help="default: figures/<task>_model_comparison.png")
     parser.add_argument("--samples", type=int, default=1_000_000, help="Dirichlet samples for exceedance (K > 2)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--prior", choices=PRIORS, default="vba", help="Dirichlet prior on model frequencies: vba = "
+                        "1/K each (VBA / groupBMC, as the reference), spm = 1 each (Stephan et al. 2009)")
     args = parser.parse_args(argv)
 
     started = time.time()
     fits = load_fits(args.folder, args.task_name, args.models)
-    table, summary, result = compare(fits, args.samples, args.seed)
+    table, summary, result = compare(fits, args.samples, args.seed, args.prior)
     output = Path(args.output or Path(args.folder) / f"{args.task_name}_comparison.csv")
     summary.to_csv(ensure_parent(output), index=False)
     table.to_csv(output.with_name(output.stem.removesuffix("_comparison") + "_per_participant.csv"), index=False)
-    write_sidecar(output, started, seed=args.seed, samples=args.samples, models=list(summary.model))
+    write_sidecar(output, started, seed=args.seed, samples=args.samples, prior=args.prior,
+                  models=list(summary.model))
     figure = args.figure or FIGURES / f"{args.task_name}_model_comparison.png"
     plot(summary, figure, f"{args.task_name}: {len(table)} participants")
     with pd.option_context("display.width", 200, "display.max_columns", 20):

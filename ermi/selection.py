@@ -7,6 +7,12 @@ per-participant posterior model probabilities g [N, K]. Reported, as in SPM's sp
   exceedance probs      xp_k = P(r_k > r_j for all j != k)  (exact for K = 2; Dirichlet sampling, fixed seed, else)
   Bayesian omnibus risk bor = P(all models equally frequent | data) = 1 / (1 + exp(F1 - F0))
   protected exceedance  pxp = (1 - bor) xp + bor / K
+
+Prior: ``prior="spm"`` is Dirichlet(1, ..., 1) (Stephan et al. 2009, SPM's spm_BMS); ``prior="vba"`` is
+Dirichlet(1/K, ..., 1/K) (VBA_groupBMC, and the PyPI port groupBMC that the reference called). Checked against
+groupBMC 1.0: identical frequencies, exceedance and protected exceedance with the vba prior. groupBMC itself
+cannot be used: it fails on numpy >= 1.24 (np.bool), and with any prior that does not sum to 1 its null free
+energy is off by N log(sum alpha0), which corrupts the omnibus risk (ours uses the null frequencies 1/K).
 """
 from dataclasses import dataclass
 
@@ -75,13 +81,23 @@ def exceedance_probabilities(alpha, samples=1_000_000, seed=0, chunk=100_000):
     return wins / samples
 
 
-def bms(log_evidence, alpha0=None, samples=1_000_000, seed=0) -> BMSResult:
-    """Random-effects BMS on log evidences [participants, models]."""
+PRIORS = ("spm", "vba")
+
+
+def prior_counts(prior, K):
+    if prior not in PRIORS:
+        raise ValueError(f"prior must be one of {PRIORS}, got {prior!r}")
+    return np.ones(K) if prior == "spm" else np.full(K, 1.0 / K)
+
+
+def bms(log_evidence, alpha0=None, samples=1_000_000, seed=0, prior="spm") -> BMSResult:
+    """Random-effects BMS on log evidences [participants, models]; ``alpha0`` overrides ``prior``."""
     L = np.asarray(log_evidence, dtype=float)
     if L.ndim != 2 or L.shape[1] < 2:
         raise ValueError(f"log evidence must be [participants, models >= 2], got shape {L.shape}")
     if not np.isfinite(L).all():
         raise ValueError("log evidence has non-finite entries")
+    alpha0 = prior_counts(prior, L.shape[1]) if alpha0 is None else np.asarray(alpha0, dtype=float)
     alpha, g = vb_dirichlet(L, alpha0)
     f1, f0 = free_energy(L, alpha, g, alpha0), null_free_energy(L)
     bor = float(1.0 / (1.0 + np.exp(np.clip(f1 - f0, -700, 700))))

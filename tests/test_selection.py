@@ -84,3 +84,19 @@ def test_model_comparison_cli(tmp_path):
     assert summary.loc["good", "protected_exceedance"] > 0.95
     per_participant = pd.read_csv(tmp_path / "toy_per_participant.csv")
     assert (per_participant.winner_bic == "good").all() and figure.exists()
+
+
+# 12 participants x 3 models; reference numbers from groupBMC 1.0 (PyPI; the package the ERMI reference called),
+# GroupBMC(L.T, max_iter=10000, tolerance=1e-12) with its default prior Dirichlet(1/K), numerical-integration xp.
+GROUPBMC_L = [[-2.8, -5.893, 4.818], [6.363, -5.025, -4.727], [-7.074, -3.855, -12.425], [-4.569, 5.188, -1.383],
+              [3.418, -1.956, 7.043], [0.797, -1.528, 10.21], [-1.298, -4.885, 0.808], [-0.155, 4.265, -3.687],
+              [3.219, 3.411, -2.671], [0.653, -3.323, 9.383], [-2.817, -1.812, -4.263], [-1.384, -0.024, 3.071]]
+
+
+def test_matches_groupbmc():
+    result = bms(np.array(GROUPBMC_L), prior="vba", samples=2_000_000)
+    assert result.alpha == pytest.approx([1.6310547, 5.00500134, 6.36394396], abs=1e-6)
+    assert result.expected_frequency == pytest.approx([0.12546575, 0.3850001, 0.48953415], abs=1e-7)
+    assert result.exceedance == pytest.approx([0.01485445, 0.33191805, 0.65322751], abs=1.5e-3)
+    assert result.bor == pytest.approx(0.8360836783636603, abs=1e-7)
+    assert result.protected_exceedance == pytest.approx([0.28112945, 0.33310134, 0.38576921], abs=3e-4)
