@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test figures benchmarks clean
+.PHONY: install demo demo-taskgeneration test benchmarks clean
 
 $(STAMP): requirements.txt setup.py
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -23,6 +23,11 @@ demo: $(STAMP)
 benchmarks: $(STAMP)
 	$(PY) benchmarks/bench_training.py
 	$(PY) benchmarks/bench_fitting.py
+	$(PY) benchmarks/bench_baselines.py
+	$(PY) benchmarks/bench_llm.py
+
+demo-taskgeneration: $(STAMP)
+	bash scripts/demo_taskgeneration.sh $(PY)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

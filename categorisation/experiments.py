@@ -173,12 +173,14 @@ def load_johansen2002():
 
 def smith1998_design():
     """14 stimuli: category A = prototype 000000, its one-bit variants at positions 0,1,2,4,5 and the exception
-    111101; category B = 111111, the mirrored variants and the exception 000100. Labels: A = 0, B = 1."""
+    111101; category B = 111111, its zero-bit variants at positions 0,1,2,3,5 and the exception 000100.
+    Each exception is one bit from the other category's prototype, at the position that category leaves
+    unvaried, so all 14 stimuli are distinct. Labels: A = 0, B = 1."""
     a_proto, b_proto = np.zeros(6), np.ones(6)
     a_items, b_items = [a_proto.copy()], [b_proto.copy()]
-    for position in (0, 1, 2, 4, 5):
+    for a_position, b_position in zip((0, 1, 2, 4, 5), (0, 1, 2, 3, 5)):
         a, b = a_proto.copy(), b_proto.copy()
-        a[position], b[position] = 1, 0
+        a[a_position], b[b_position] = 1, 0
         a_items.append(a)
         b_items.append(b)
     a_items.append(np.array([1, 1, 1, 1, 0, 1.0]))

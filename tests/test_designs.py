@@ -79,6 +79,9 @@ def test_johansen_palmeri_design():
 def test_smith_minda_design():
     x, y, prototypes = smith1998_design()
     assert x.shape == (14, 6) and y.tolist() == [0.0] * 7 + [1.0] * 7
+    assert len({tuple(r) for r in x.tolist()}) == 14  # no stimulus in both categories
+    codes = {"".join(str(int(v)) for v in r) for r in x.tolist()}
+    assert {"111101", "000100", "111011", "000010"} <= codes  # Smith & Minda (1998), Table 1
     distance_to_own = (x - torch.tensor(prototypes)[y.long()]).abs().sum(1)
     assert distance_to_own[[0, 7]].tolist() == [0, 0]  # prototypes
     assert distance_to_own[[1, 2, 3, 4, 5, 8, 9, 10, 11, 12]].tolist() == [1] * 10  # one-bit variants
