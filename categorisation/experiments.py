@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 
 from ermi.fitting import ChoiceData
-from ermi.paths import domain_dir
+from ermi.paths import domain_dir, read_table
 
 DATA = domain_dir("categorisation") / "data"
 HUMAN = DATA / "human"
@@ -39,17 +39,7 @@ def badham_path() -> Path:
 def load_badham2017(path=None) -> ChoiceData:
     """One sequence per (participant, block); 'j' is coded 1. Blocks may be shorter than 96 trials."""
     path = Path(path or badham_path())
-    try:
-        df = pd.read_csv(path)
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise DataError(f"{path}: not a readable CSV ({str(err).splitlines()[0]})") from None
-    missing = [c for c in BADHAM_COLUMNS if c not in df.columns]
-    if missing:
-        raise DataError(f"{path}:1: missing column(s) {', '.join(missing)}")
-    if df.empty:
-        raise DataError(f"{path}: no rows")
+    df = read_table(path, BADHAM_COLUMNS, DataError)
     line = np.arange(len(df)) + 2
     for column in ("choice", "correct_choice"):
         bad = ~df[column].isin(["j", "f"])

@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ermi.paths import read_table
+
 NEUTRAL_FEEDBACK = 0.5
 CORPUS_COLUMNS = ("task_id", "trial_id", "input", "target")
 
@@ -92,17 +94,7 @@ def load_corpus(path, num_dims=None, max_steps=None, binary=True) -> TaskSet:
     binary=True: targets are label strings, coded 0/1 per task in order of first appearance; a task must have
     exactly two labels. binary=False: targets are numbers (function learning), scaled to [0, 1] per task.
     """
-    try:
-        df = pd.read_csv(path, dtype={"input": str, "target": str}, keep_default_na=False)
-    except FileNotFoundError:
-        raise CorpusError(f"{path}: no such corpus file") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise CorpusError(f"{path}: not a readable CSV ({str(err).splitlines()[0]})") from None
-    missing = [c for c in CORPUS_COLUMNS if c not in df.columns]
-    if missing:
-        raise CorpusError(f"{path}:1: missing column(s) {', '.join(missing)} (need {', '.join(CORPUS_COLUMNS)})")
-    if df.empty:
-        raise CorpusError(f"{path}: the corpus has no rows")
+    df = read_table(path, CORPUS_COLUMNS, CorpusError, dtype={"input": str, "target": str}, keep_default_na=False)
     df["line"] = np.arange(len(df)) + 2
     for column in ("task_id", "trial_id"):
         numeric = pd.to_numeric(df[column], errors="coerce")

@@ -73,3 +73,21 @@ def device_or_default(requested=None) -> str:
 
 def env(name, default=None):
     return os.environ.get(name, default)
+
+
+def read_table(path, required, error, **read_csv_kwargs):
+    """Read a CSV that must have ``required`` columns and rows; problems raise ``error`` as one ``file:row`` line."""
+    import pandas as pd
+
+    try:
+        df = pd.read_csv(path, **read_csv_kwargs)
+    except FileNotFoundError:
+        raise error(f"{path}: no such file") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise error(f"{path}: not a readable CSV ({str(err).splitlines()[0]})") from None
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise error(f"{path}:1: missing column(s) {', '.join(missing)} (need {', '.join(required)})")
+    if df.empty:
+        raise error(f"{path}: no rows")
+    return df
