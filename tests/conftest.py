@@ -17,3 +17,25 @@ def messages_server(monkeypatch):
         monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
         monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key-not-secret")
         yield server
+
+
+# --- A real single-node Slurm (tests/slurm_local.py): munged, slurmctld and slurmd in a temp folder ---------------
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slurm: needs Slurm (Debian slurm-wlm and munge); starts a local cluster")
+
+
+@pytest.fixture(scope="session")
+def slurm(tmp_path_factory):
+    """A started LocalSlurm for the whole session, shut down (with the munged it started) afterwards.
+    Skips when the Slurm or munge binaries are missing or when not root (slurmd must run as root)."""
+    import os
+
+    from slurm_local import LocalSlurm, missing_binaries
+
+    missing = missing_binaries()
+    if missing:
+        pytest.skip(f"Slurm not installed (missing {', '.join(missing)}): apt-get install slurm-wlm munge")
+    if os.geteuid() != 0:
+        pytest.skip("a local slurmd needs root")
+    with LocalSlurm(tmp_path_factory.mktemp("slurm")) as cluster:
+        yield cluster

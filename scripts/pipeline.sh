@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Submit the whole categorisation pipeline to Slurm as one --dependency=afterok chain and print "stage jobid" lines:
+#
+#   llm:       tasklabels -> pool -> generate_tasks (array) -> parse ┐
+#   synthetic: generate_synthetic (array) -> merge_shards ──────────┴> train (GPU, requeue) -> fit (array) ┐
+#                                                                       baselines (array, no dependency) ──┴> compare
+#                                                                       train -> simulate (Shepard 1961)
+#
+# A failed stage leaves everything downstream of it pending with DependencyNeverSatisfied (cancel with scancel).
+#
+# Usage: bash scripts/pipeline.sh [--generator llm|synthetic] [--shards N] [--num-dims D] [--out DIR]
+#            [--compare-models "mi_categorisation_dim3 pfn_categorisation_dim3"]
+#            [--labels-args "..."] [--gen-args "..."] [--parse-args "..."] [--train-args "..."]
+#            [--fit-args "..."] [--baseline-args "..."] [--sim-args "..."]
+# The *-args strings are split on spaces and appended to that stage's script (tiny configs for tests, real ones for
+# runs). Without --out, results go where the scripts put them by default (corpus under
+# categorisation/data/generated_tasks, weights under trained_models/, fits under categorisation/data/model_comparison,
+# figures under figures/); with --out, everything goes under DIR.
+# Environment: ERMI_PARTITION, ERMI_ACCOUNT (every job), ERMI_GPU_PARTITION (training; default ERMI_PARTITION),
+# ERMI_GRES (training; default gpu:1, "none" for a CPU-only cluster), ERMI_PYTHON (default .venv/bin/python),
+# ERMI_LOGS (Slurm logs; default runs/slurm). Submit from anywhere: the jobs run in this repository.
+set -euo pipefail
+ERMI_ROOT=$(cd "$(dirname "$0")/.." && pwd)
+export ERMI_ROOT
+cd "$ERMI_ROOT"
+
+generator=llm shards=10 dims=3 out="" compare_models="mi_categorisation_dim3 pfn_categorisation_dim3"
+labels_args="--num-runs 100 --num-tasks 250"
+gen_args="--num-data 100"
+parse_args="--num-data 100"
+train_args="--shuffle --shuffle-features --sample-to-match-max-steps --max-steps 160"
+fit_args="" baseline_args="" sim_args=""
+while (( $# )); do
+    case $1 in
+        --generator) generator=$2 ;;
+        --shards) shards=$2 ;;
+        --num-dims) dims=$2 ;;
+        --out) out=$2 ;;
+        --compare-models) compare_models=$2 ;;
+        --labels-args) labels_args=$2 ;;
+        --gen-args) gen_args=$2 ;;
+        --parse-args) parse_args=$2 ;;
+        --train-args) train_args=$2 ;;
+        --fit-args) fit_args=$2 ;;
+        --baseline-args) baseline_args=$2 ;;
+        --sim-args) sim_args=$2 ;;
+        *) echo "unknown option $1 (see the header of $0)" >&2; exit 2 ;;
+    esac
+    shift 2
+done
+case $generator in llm|synthetic) ;; *) echo "--generator must be llm or synthetic" >&2; exit 2 ;; esac
+
+if [[ -n $out ]]; then
+    mkdir -p "$out"
+    out=$(cd "$out" && pwd)
+    corpus=$out/corpus/ermi_generated_tasks_dim$dims.csv
+    weights=$out/ermi_categorisation_dim$dims.pt
+    export ERMI_FITS_DIR=$out/fits
+    figures=$out/figures
+    shepard=(--output "$out/shepard1961.csv" --figure "$figures/shepard1961.png")
+    save_dir=(--save-dir "$out/checkpoints")
+else
+    corpus=categorisation/data/generated_tasks/ermi_generated_tasks_dim$dims.csv
+    weights=trained_models/ermi_categorisation_dim$dims.pt
+    export ERMI_FITS_DIR=categorisation/data/model_comparison
+    figures=figures
+    shepard=()
+    save_dir=()
+fi
+logs=${ERMI_LOGS:-runs/slurm}
+mkdir -p "$logs" "$ERMI_FITS_DIR" "$figures" "$(dirname "$corpus")"
+
+common=(--parsable --output="$logs/%x-%j.out")
+[[ -n ${ERMI_PARTITION:-} ]] && common+=(--partition="$ERMI_PARTITION")
+[[ -n ${ERMI_ACCOUNT:-} ]] && common+=(--account="$ERMI_ACCOUNT")
+gpu=(--gres="${ERMI_GRES:-gpu:1}")
+[[ -n ${ERMI_GPU_PARTITION:-} ]] && gpu+=(--partition="$ERMI_GPU_PARTITION")
+
+# submit STAGE [sbatch options] SCRIPT [script arguments]: prints "STAGE jobid" and sets $jid.
+submit() {
+    local stage=$1
+    shift
+    jid=$(sbatch "${common[@]}" --job-name="ermi-$stage" "$@")
+    jid=${jid%%;*}   # --parsable prints "jobid" or "jobid;cluster"
+    echo "$stage $jid"
+}
+
+last=$((shards - 1))
+if [[ $generator == llm ]]; then
+    submit tasklabels scripts/tasklabels.sbatch --num-dim "$dims" $labels_args
+    submit pool --dependency=afterok:$jid scripts/tasklabels.sbatch --num-dim "$dims" --pool
+    submit tasks --dependency=afterok:$jid --array=0-$last scripts/generate_tasks.sbatch --num-dim "$dims" \
+        --use-generated-tasklabels $gen_args
+    submit parse --dependency=afterok:$jid scripts/parse.sbatch --num-dim "$dims" --output "$corpus" $parse_args
+else
+    prefix=$(dirname "$corpus")/shards/synthetic_dim$dims
+    submit synthetic --array=0-$last scripts/generate_synthetic.sbatch "$prefix" --num-dims "$dims" $gen_args
+    submit merge --dependency=afterok:$jid scripts/merge_shards.sbatch "$prefix" "$shards" "$corpus"
+fi
+submit train --dependency=afterok:$jid "${gpu[@]}" scripts/train.sbatch --env-dir "$(dirname "$corpus")" \
+    --env-name "$(basename "$corpus" .csv)" --num-dims "$dims" --output "$weights" "${save_dir[@]}" $train_args
+train_job=$jid
+models=("$weights" $compare_models)
+submit fit --dependency=afterok:$train_job --array=0-$((${#models[@]} - 1)) scripts/fit.sbatch "${models[@]}" \
+    -- $fit_args
+fit_job=$jid
+submit baselines --array=0-2 scripts/baselines.sbatch $baseline_args
+submit compare --dependency=afterok:$fit_job:$jid scripts/compare.sbatch \
+    --figure "$figures/badham2017_model_comparison.png"
+submit simulate --dependency=afterok:$train_job scripts/simulate.sbatch shepard1961 \
+    --model-names "${models[@]}" "${shepard[@]}" $sim_args
