@@ -1,0 +1,51 @@
+"""Every notebook in notebooks/ runs headlessly (nbclient) on small inputs, and shows what it promises."""
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def execute(name, tmp_path, monkeypatch):
+    # The kernel inherits this environment: small Shepard run, results into tmp_path.
+    monkeypatch.setenv("ERMI_NOTEBOOK_OUT", str(tmp_path))
+    monkeypatch.setenv("ERMI_SHEPARD_TASKS", "2")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    return nb
+
+
+def outputs(nb, kind):
+    return [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs
+            if o.output_type in ("display_data", "execute_result") and kind in o.get("data", {})]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")))
+def test_notebook_is_committed_without_outputs(name):
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in nb.cells if c.cell_type == "code")
+
+
+def test_categorisation_notebook(tmp_path, monkeypatch):
+    nb = execute("categorisation.ipynb", tmp_path, monkeypatch)
+    assert len(outputs(nb, "image/png")) == 2   # model comparison and Shepard figures
+    for model in ("ermi", "mi", "pfn", "gcm", "pm", "rulex"):
+        assert (tmp_path / "fits" / f"badham2017_{model}.csv").exists()
+    assert (tmp_path / "shepard1961.csv").exists()
+    assert os.path.getsize(tmp_path / "shepard1961.png") > 0
+
+
+def test_decisionmaking_notebook(tmp_path, monkeypatch):
+    nb = execute("decisionmaking.ipynb", tmp_path, monkeypatch)
+    assert len(outputs(nb, "image/png")) == 1
+    table = outputs(nb, "text/html")[-1]["data"]["text/plain"]   # the accuracy-by-trial DataFrame
+    assert "exp1_first_participants" in table and "exp3_participant0" in table
+
+
+def test_functionlearning_notebook(tmp_path, monkeypatch):
+    nb = execute("functionlearning.ipynb", tmp_path, monkeypatch)
+    assert len(outputs(nb, "image/png")) == 1
