@@ -103,7 +103,7 @@ def main(argv=None):
     plot(best_curves, human, args.num_blocks, ensure_parent(args.figure))
     table = pd.DataFrame(summary).set_index("model")
     human_row = pd.Series({f"type{ROMAN[t + 1]}": human[t, : args.num_blocks].mean() for t in range(6)}, name="human")
-    with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 160):
+    with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 200, "display.max_columns", 20):
         print("mean error over blocks (best beta per model):")
         print(pd.concat([table, human_row.to_frame().T]))
     print(f"wrote {output}, {args.figure}")
