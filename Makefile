@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo demo-taskgeneration test benchmarks clean
+.PHONY: install demo demo-taskgeneration test benchmarks figures clean
 
 $(STAMP): requirements.txt setup.py
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -25,6 +25,10 @@ benchmarks: $(STAMP)
 	$(PY) benchmarks/bench_fitting.py
 	$(PY) benchmarks/bench_baselines.py
 	$(PY) benchmarks/bench_llm.py
+
+# every paper-style figure under figures/, from the result files and the shipped weights
+figures: $(STAMP)
+	bash scripts/figures.sh $(PY)
 
 demo-taskgeneration: $(STAMP)
 	bash scripts/demo_taskgeneration.sh $(PY)

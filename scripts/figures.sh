@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Regenerate every paper-style figure under figures/ from the result files and the shipped weights:
+# Badham et al. (2017) model comparison, parameter/model recovery, Smith & Minda (1998), Shepard et al. (1961) and,
+# when 4-D weights are shipped, Johansen & Palmeri (2002). Fits missing from categorisation/data/model_comparison/
+# are computed first (from trained_models/ and the baselines), existing ones are reused.
+# Usage: bash scripts/figures.sh [python]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${1:-.venv/bin/python}
+FITS=categorisation/data/model_comparison
+step() { printf '\n== %s\n' "$*"; }
+
+models=()
+for weights in trained_models/*_categorisation_dim3.pt; do
+    label=$(basename "$weights" .pt)
+    models+=("$label")
+    if [[ ! -f $FITS/badham2017_${label%%_*}.csv ]]; then
+        step "fit $label to Badham et al. (2017)"
+        $PY categorisation/fit_humans.py --task-name badham2017 --model-name "$label"
+    fi
+done
+for baseline in gcm pm rulex; do
+    if [[ ! -f $FITS/badham2017_$baseline.csv ]]; then
+        step "fit the $baseline baseline"
+        $PY categorisation/baselines/run_baselines.py --model "$baseline" --task-name badham2017
+    fi
+done
+step "figures/badham2017_model_comparison.png"
+$PY categorisation/model_comparison.py --task-name badham2017
+step "figures/badham2017_recovery.png"
+$PY categorisation/recovery.py --participants 10 --restarts 2 --weights trained_models/mi_categorisation_dim3.pt
+step "figures/smith1998_exemplar_vs_prototype.png"
+$PY categorisation/baselines/smith_minda.py --baselines gcm pm --runs 4 --restarts 2
+step "figures/shepard1961.png"
+$PY categorisation/simulate_shepard1961.py --model-names "${models[@]}"
+dim4=(trained_models/*_categorisation_dim4.pt)
+if [[ -e ${dim4[0]} ]]; then
+    step "figures/johanssen2002.png"
+    $PY categorisation/simulate_johanssen2002.py --model-names "${dim4[@]}"
+fi
+step "done: $(ls figures/*.png | tr '\n' ' ')"
