@@ -1,0 +1,124 @@
+"""Real-world benchmark: evaluation-set builder, batched meta-learner queries, baselines and the two CLIs."""
+import importlib.util
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.datasets import load_breast_cancer
+from sklearn.feature_selection import SelectKBest, f_classif
+
+from categorisation.benchmark.eval import meta_learner_probabilities, run_baselines
+from categorisation.benchmark.save_eval_data import build, draw_sets, make_sets, offline_datasets, prepare_set
+from ermi.episodes import make_tokens
+from ermi.model import MetaLearner, ModelConfig, save_weights
+from ermi.paths import REPO_ROOT
+
+TINY = ModelConfig(num_dims=4, d_model=16, num_layers=2, num_head=2, num_hidden=32)
+
+
+def run(*args):
+    return subprocess.run([sys.executable, *map(str, args)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_sets_have_shape_balance_and_training_scale():
+    cancer = load_breast_cancer()
+    inputs, targets, features = make_sets(cancer.data, cancer.target, num_sets=5)
+    assert inputs.shape == (5, 100, 4) and targets.shape == (5, 100) and features.shape == (5, 4)
+    assert (targets.sum(axis=1) == 50).all()  # 50 + 50 per set
+    assert (targets[:, :30].sum(axis=1) == 15).all()  # training points stratified: 15 + 15
+    train = inputs[:, :30]
+    np.testing.assert_allclose(train.min(axis=1), 0.0, atol=1e-12)  # min-max fitted on the training points
+    np.testing.assert_allclose(train.max(axis=1), 1.0, atol=1e-12)
+    rows = draw_sets(cancer.target, num_sets=5)
+    assert all(len(set(r)) == 100 for r in rows)  # drawn without replacement
+
+
+def test_features_are_chosen_on_training_points_only():
+    """Relabelling the test points leaves features and inputs unchanged; the reference's whole-set selection
+    (SelectKBest on all 100 points) does change, so this dataset would expose a leak."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(400, 12))
+    X[:, 1:4] = X[:, :1] + 0.3 * rng.normal(size=(400, 3))  # features 0-3 carry the true labels
+    y = (X[:, 0] > 0).astype(int)
+    rows = draw_sets(y, num_sets=1)[0]
+    relabelled = y.copy()
+    test = rows[30:]
+    relabelled[test] = (X[test, 7] > 0).astype(int)  # make feature 7 decisive on the test points only
+    inputs, _, features = prepare_set(X, y, rows)
+    inputs2, targets2, features2 = prepare_set(X, relabelled, rows)
+    np.testing.assert_array_equal(features, features2)
+    np.testing.assert_array_equal(inputs, inputs2)
+    assert (targets2[30:] == relabelled[test]).all()
+    leaky = SelectKBest(f_classif, k=4).fit(X[rows], relabelled[rows]).get_support(indices=True)
+    assert 7 in leaky and 7 not in features
+
+
+def test_offline_build_covers_the_bundled_datasets():
+    table, skipped = build(offline_datasets(), num_sets=2, per_class=50, num_train=30, k=4, seed=0)
+    assert not skipped
+    assert sorted(table.task_idx.unique()) == [-3, -2, -1, 9946]
+    assert len(table) == 4 * 2 * 100
+    assert table.groupby(["task_idx", "set_idx"]).target.sum().eq(50).all()
+    assert all(len(json.loads(v)) == 4 for v in table.input)
+
+
+def test_batched_queries_equal_one_query_at_a_time():
+    torch.manual_seed(0)
+    model = MetaLearner(TINY).eval()
+    x_train, x_test = torch.rand(3, 30, 4), torch.rand(3, 70, 4)
+    y_train = (torch.rand(3, 30) < 0.5).float()
+    batched = meta_learner_probabilities(model, x_train, y_train, x_test)
+    in_chunks = meta_learner_probabilities(model, x_train, y_train, x_test, batch_size=17)
+    slow = np.zeros((3, 70))
+    with torch.no_grad():
+        for s in range(3):
+            for q in range(70):
+                x = torch.cat([x_train[s], x_test[s, q:q + 1]])[None]
+                y = torch.cat([y_train[s], torch.zeros(1)])[None]  # the query's own label never enters its token
+                slow[s, q] = torch.sigmoid(model(make_tokens(x, y))[0, -1]).item()
+    np.testing.assert_allclose(batched, slow, atol=1e-5)
+    np.testing.assert_allclose(in_chunks, slow, atol=1e-5)
+    assert batched.std() > 0  # the queries are really distinguished
+
+
+def test_baselines_beat_chance_on_a_separable_task():
+    rng = np.random.default_rng(0)
+    y = np.stack([rng.permutation(np.repeat([0.0, 1.0], 50)) for _ in range(3)])
+    x = rng.random((3, 100, 4))
+    x[..., 0] = 0.6 * y + 0.4 * x[..., 0]  # a margin of 0.2 on feature 0
+    rows = pd.DataFrame(run_baselines(np.zeros(3), np.arange(3), x, y, num_train=30),
+                        columns=["task_idx", "set_idx", "model", "accuracy", "auc"])
+    means = rows.groupby("model")[["accuracy", "auc"]].mean()
+    assert len(means) >= 4
+    assert (means.accuracy > 0.9).all() and (means.auc > 0.95).all(), means
+
+
+def test_cli_end_to_end_offline(tmp_path):
+    data = tmp_path / "eval_data_offline.csv"
+    built = run("categorisation/benchmark/save_eval_data.py", "--offline", "--num-sets", "2", "--output", data)
+    assert built.returncode == 0, built.stderr[-2000:]
+    weights = tmp_path / "tiny_dim4.pt"
+    save_weights(weights, MetaLearner(TINY))
+    out, figure = tmp_path / "results.csv", tmp_path / "benchmark.png"
+    result = run("categorisation/benchmark/eval.py", "--data", data, "--models", weights, "no_such_model_dim4",
+                 "--output", out, "--figure", figure)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "skipping no_such_model_dim4" in result.stdout
+    results = pd.read_csv(out)
+    assert set(results.model) == {"tiny_dim4", "Logistic regression", "SVM", "Random forest", "Gradient boosting"}
+    assert len(results) == 4 * 2 * 5 and results.accuracy.between(0, 1).all()
+    assert json.loads(out.with_name("results.csv.json").read_text())["num_train"] == 30
+    per_task = pd.read_csv(tmp_path / "results_per_task.csv", index_col=0)
+    assert sorted(per_task.index) == [-3, -2, -1, 9946]
+    assert figure.stat().st_size > 0
+
+
+@pytest.mark.skipif(importlib.util.find_spec("openml") is not None, reason="openml is installed here")
+def test_without_openml_one_line_points_to_offline(tmp_path):
+    result = run("categorisation/benchmark/save_eval_data.py", "--output", tmp_path / "x.csv")
+    assert result.returncode != 0
+    assert result.stderr.strip().count("\n") == 0 and "--offline" in result.stderr
