@@ -62,9 +62,17 @@ def evaluate(model, ep: Episode, chunk=256) -> dict:
     return {"val_loss": losses / n, "val_acc": correct / n if bernoulli else float("nan")}
 
 
-def _distributed():
+# Under torchrun each process takes the GPU of its LOCAL_RANK before any tensor is made, so that "cuda" (samplers,
+# corpora, models) means this process's own GPU rather than every rank sharing GPU 0. (More ranks than GPUs can
+# only train on CPU, with --device cpu.)
+_LOCAL_RANK = int(os.environ.get("LOCAL_RANK", "0"))
+if int(os.environ.get("WORLD_SIZE", "1")) > 1 and _LOCAL_RANK < torch.cuda.device_count():
+    torch.cuda.set_device(_LOCAL_RANK)
+
+
+def _distributed(device: str):
     if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        dist.init_process_group("nccl" if torch.device(device).type == "cuda" else "gloo")
     if dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()
     return 0, 1
@@ -93,7 +101,7 @@ def _atomic_save(obj, path):
 def train(model_cfg: ModelConfig, cfg: TrainConfig, sampler, val_episode: Episode, checkpoint_path,
           resume=False, extra=None, progress=True) -> dict:
     """Train a MetaLearner; returns the final checkpoint dict. ``extra`` (e.g. corpus provenance) is stored."""
-    rank, world = _distributed()
+    rank, world = _distributed(cfg.device)
     if cfg.batch_size % world:
         raise ValueError(f"batch_size {cfg.batch_size} is not divisible by the {world} processes")
     device = torch.device(cfg.device)
