@@ -19,6 +19,8 @@
 # Environment: ERMI_PARTITION, ERMI_ACCOUNT (every job), ERMI_GPU_PARTITION (training; default ERMI_PARTITION),
 # ERMI_GRES (training; default gpu:1, "none" for a CPU-only cluster), ERMI_PYTHON (default .venv/bin/python),
 # ERMI_LOGS (Slurm logs; default runs/slurm). Submit from anywhere: the jobs run in this repository.
+# LLM backend flags (e.g. --backend local) go in --labels-args (used by the LLM calls and the pooling), --gen-args
+# and --parse-args.
 set -euo pipefail
 ERMI_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export ERMI_ROOT
@@ -59,6 +61,11 @@ if [[ -n $out ]]; then
     figures=$out/figures
     shepard=(--output "$out/shepard1961.csv" --figure "$figures/shepard1961.png")
     save_dir=(--save-dir "$out/checkpoints")
+    # LLM replies and labels under DIR too; parse.sbatch reads the task shards of $ERMI_RAW_DIR
+    export ERMI_RAW_DIR=$out/raw
+    labels_io=(--raw-dir "$ERMI_RAW_DIR")
+    pool_io=(--raw-dir "$ERMI_RAW_DIR" --output "$out/tasklabels/labels.csv")
+    tasks_io=(--raw-dir "$ERMI_RAW_DIR" --path-tasklabels "$out/tasklabels" --file-name-tasklabels labels.csv)
 else
     corpus=categorisation/data/generated_tasks/ermi_generated_tasks_dim$dims.csv
     weights=trained_models/ermi_categorisation_dim$dims.pt
@@ -66,6 +73,7 @@ else
     figures=figures
     shepard=()
     save_dir=()
+    labels_io=() pool_io=() tasks_io=()
 fi
 logs=${ERMI_LOGS:-runs/slurm}
 mkdir -p "$logs" "$ERMI_FITS_DIR" "$figures" "$(dirname "$corpus")"
@@ -87,10 +95,11 @@ submit() {
 
 last=$((shards - 1))
 if [[ $generator == llm ]]; then
-    submit tasklabels scripts/tasklabels.sbatch --num-dim "$dims" $labels_args
-    submit pool --dependency=afterok:$jid scripts/tasklabels.sbatch --num-dim "$dims" --pool
+    submit tasklabels scripts/tasklabels.sbatch --num-dim "$dims" "${labels_io[@]}" $labels_args
+    submit pool --dependency=afterok:$jid scripts/tasklabels.sbatch --num-dim "$dims" --pool "${pool_io[@]}" \
+        $labels_args
     submit tasks --dependency=afterok:$jid --array=0-$last scripts/generate_tasks.sbatch --num-dim "$dims" \
-        --use-generated-tasklabels $gen_args
+        --use-generated-tasklabels "${tasks_io[@]}" $gen_args
     submit parse --dependency=afterok:$jid scripts/parse.sbatch --num-dim "$dims" --output "$corpus" $parse_args
 else
     prefix=$(dirname "$corpus")/shards/synthetic_dim$dims
