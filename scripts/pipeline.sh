@@ -12,7 +12,7 @@
 #            [--compare-models "mi_categorisation_dim3 pfn_categorisation_dim3"]
 #            [--labels-args "..."] [--gen-args "..."] [--parse-args "..."] [--train-args "..."]
 #            [--fit-args "..."] [--baseline-args "..."] [--sim-args "..."]
-# The *-args strings are split on spaces and appended to that stage's script (tiny configs for tests, real ones for
+# Each *-args string replaces that stage's defaults (below), split on spaces (tiny configs for tests, real ones for
 # runs). Without --out, results go where the scripts put them by default (corpus under
 # categorisation/data/generated_tasks, weights under trained_models/, fits under categorisation/data/model_comparison,
 # figures under figures/); with --out, everything goes under DIR.
