@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Regenerate every paper-style figure under figures/ from the result files and the shipped weights:
 # Badham et al. (2017) model comparison, parameter/model recovery, Smith & Minda (1998), Shepard et al. (1961) and,
-# when 4-D weights are shipped, Johansen & Palmeri (2002). Fits missing from categorisation/data/model_comparison/
-# are computed first (from trained_models/ and the baselines), existing ones are reused.
+# when 4-D weights are shipped, Johansen & Palmeri (2002) and the OpenML-CC18 benchmark (if its data is cached).
+# Fits missing from categorisation/data/model_comparison/ are computed first (from trained_models/ and the
+# baselines), existing ones are reused.
 # Usage: bash scripts/figures.sh [python]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,5 +38,9 @@ dim4=(trained_models/*_categorisation_dim4.pt)
 if [[ -e ${dim4[0]} ]]; then
     step "figures/johanssen2002.png"
     $PY categorisation/simulate_johanssen2002.py --model-names "${dim4[@]}"
+    if [[ -f categorisation/data/benchmark/eval_data_cc18.csv ]]; then
+        step "figures/benchmark_eval_data_cc18.png"
+        $PY categorisation/benchmark/eval.py --models "${dim4[@]}"
+    fi
 fi
 step "done: $(ls figures/*.png | tr '\n' ' ')"
