@@ -3,6 +3,7 @@ import importlib.util
 import json
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,8 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.feature_selection import SelectKBest, f_classif
 
 from categorisation.benchmark.eval import meta_learner_probabilities, run_baselines
-from categorisation.benchmark.save_eval_data import build, draw_sets, make_sets, offline_datasets, prepare_set
+from categorisation.benchmark.save_eval_data import (build, draw_sets, make_sets, offline_datasets, openml_datasets,
+                                                      prepare_set)
 from ermi.episodes import make_tokens
 from ermi.model import MetaLearner, ModelConfig, save_weights
 from ermi.paths import REPO_ROOT
@@ -122,3 +124,43 @@ def test_without_openml_one_line_points_to_offline(tmp_path):
     result = run("categorisation/benchmark/save_eval_data.py", "--output", tmp_path / "x.csv")
     assert result.returncode != 0
     assert result.stderr.strip().count("\n") == 0 and "--offline" in result.stderr
+
+
+def stub_openml(get_suite):
+    """A stand-in for the openml client: task 11 is binary with a categorical column, task 12 has ten classes."""
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=120), "b": pd.Categorical(rng.choice(["x", "y", "z"], 120)),
+                      "c": rng.random(120), "d": rng.random(120)})
+    y = pd.Series(np.repeat(["pos", "neg"], 60))
+    qualities = {1: {"NumberOfClasses": 2.0, "NumberOfFeatures": 5.0, "NumberOfMissingValues": 0.0},
+                 2: {"NumberOfClasses": 10.0, "NumberOfFeatures": 785.0, "NumberOfMissingValues": 0.0}}
+
+    def get_dataset(did, download_data):
+        def get_data(target):
+            assert did == 1, "a dataset that fails the qualities must not be downloaded"
+            return X, y, None, None
+        return SimpleNamespace(name=f"d{did}", qualities=qualities[did], get_data=get_data)
+
+    def get_task(task_id):
+        return SimpleNamespace(dataset_id=task_id - 10, target_name="y")
+
+    return SimpleNamespace(study=SimpleNamespace(get_suite=get_suite), tasks=SimpleNamespace(get_task=get_task),
+                           datasets=SimpleNamespace(get_dataset=get_dataset))
+
+
+def test_openml_path_with_a_stub_client(monkeypatch):
+    monkeypatch.setitem(sys.modules, "openml", stub_openml(lambda name: SimpleNamespace(tasks=[11, 12])))
+    found = list(openml_datasets())
+    assert [f[0] for f in found] == [11]
+    X, y = found[0][2], found[0][3]
+    assert X.dtype == float and set(X[:, 1]) == {0.0, 1.0, 2.0} and sorted(np.bincount(y)) == [60, 60]
+    table, skipped = build(found, num_sets=2, per_class=50, num_train=30, k=4, seed=0)
+    assert not skipped and len(table) == 200
+
+
+def test_unreachable_openml_exits_with_one_line(monkeypatch):
+    def offline(name):
+        raise ConnectionError("no route to host")
+    monkeypatch.setitem(sys.modules, "openml", stub_openml(offline))
+    with pytest.raises(SystemExit, match="cannot reach OpenML .*--offline"):
+        list(openml_datasets())

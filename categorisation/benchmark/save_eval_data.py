@@ -122,12 +122,18 @@ def openml_datasets():
     except Exception as err:  # the client raises many types (requests, OpenMLServerError, ...) for one cause
         sys.exit(f"error: cannot reach OpenML ({type(err).__name__}); use --offline for bundled data")
     for task_id in tqdm(task_ids, desc="OpenML-CC18"):
-        task = openml.tasks.get_task(task_id)
-        dataset = openml.datasets.get_dataset(task.dataset_id, download_data=False)
-        q = dataset.qualities or {}
-        if q.get("NumberOfClasses") != 2 or q.get("NumberOfFeatures", 0) > MAX_FEATURES or q.get("NumberOfMissingValues"):
+        try:
+            task = openml.tasks.get_task(task_id)
+            dataset = openml.datasets.get_dataset(task.dataset_id, download_data=False)
+            # Qualities (NumberOfFeatures counts the target) spare downloading the large multi-class sets.
+            q = dataset.qualities or {}
+            if (q.get("NumberOfClasses") != 2 or q.get("NumberOfFeatures", 0) > MAX_FEATURES
+                    or q.get("NumberOfMissingValues")):
+                continue
+            X, y, _, _ = dataset.get_data(target=task.target_name)
+        except Exception as err:
+            print(f"note: skipping OpenML task {task_id}: download failed ({type(err).__name__}: {err})")
             continue
-        X, y, _, _ = dataset.get_data(target=task.target_name)
         # Categorical columns become their integer codes, so every feature is numeric.
         X = X.apply(lambda col: col.cat.codes if col.dtype.name == "category" else col).to_numpy(float)
         y = pd.factorize(y, sort=True)[0]
@@ -142,13 +148,14 @@ def build(source, num_sets, per_class, num_train, k, seed):
         if reason:
             skipped[task_id] = reason
             continue
-        inputs, targets, chosen = make_sets(np.asarray(X, float), np.asarray(y), num_sets, per_class, num_train, k,
-                                            seed + abs(int(task_id)))
+        inputs, targets, chosen = make_sets(np.asarray(X, float), np.asarray(y), num_sets, per_class, num_train,
+                                            k, seed + abs(int(task_id)))
         for s in range(num_sets):
             features = json.dumps(chosen[s].tolist())
             for p in range(inputs.shape[1]):
-                rows.append({"input": json.dumps([round(float(v), 6) for v in inputs[s, p]]), "target": int(targets[s, p]),
-                             "point_idx": p, "set_idx": s, "task_idx": task_id, "task_name": name, "features": features})
+                point = json.dumps([round(float(v), 6) for v in inputs[s, p]])
+                rows.append({"input": point, "target": int(targets[s, p]), "point_idx": p, "set_idx": s,
+                             "task_idx": task_id, "task_name": name, "features": features})
     return pd.DataFrame(rows), skipped
 
 
