@@ -84,10 +84,12 @@ def main(argv=None):
     started = time.time()
     ckpt = train(model_cfg, train_cfg, sampler, episode(val_set.x, val_set.y, val_set.lengths), checkpoint,
                  resume=args.resume, extra={"provenance": provenance})
+    if torch.distributed.is_initialized() and torch.distributed.get_rank() != 0:
+        return
     last = ckpt["history"][-1]
     print(f"checkpoint {checkpoint}: step {ckpt['step']}, loss {last['loss']:.4f}, val acc {last['val_acc']:.3f} "
           f"({time.time() - started:.0f} s this run)")
-    if args.output and (not torch.distributed.is_initialized() or torch.distributed.get_rank() == 0):
+    if args.output:
         write_model_card(args.output, ckpt, **provenance, max_steps=args.max_steps, shuffle=args.shuffle,
                          shuffle_features=args.shuffle_features, noise=args.noise)
         print(f"weights {args.output} (+ model card)")
