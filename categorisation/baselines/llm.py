@@ -23,7 +23,7 @@ def load_llm_choices(path):
     llm = torch.full(data.choices.shape, float("nan"), dtype=torch.float64)
     for s, (_, g) in enumerate(df.groupby(["participant", "block"], sort=True)):
         values = g["llm_choice"].map({"j": 1.0, "f": 0.0}).to_numpy(dtype=float)
-        llm[s, :len(values)] = torch.from_numpy(values)
+        llm[s, :len(values)] = torch.tensor(values)
     return data, llm
 
 
