@@ -28,9 +28,13 @@ def build_data(args, device):
             prior, name = MLPPrior(args.num_dims), "pfn"
         else:
             prior, name = LinearPrior(args.num_dims), "mi"
-        sampler = PriorSampler(prior, args.max_steps, device)
+        if args.repeat_stimuli and args.rmc:
+            raise ValueError("--repeat-stimuli applies to --synthetic priors (RMC stimuli are binary and repeat anyway)")
+        sampler = PriorSampler(prior, args.max_steps, device, repeat_stimuli=args.repeat_stimuli,
+                               repeat_until=args.repeat_until)
         val = sampler.taskset(args.num_val_tasks, seed=10_000 + args.seed)
-        return sampler, val, args.num_dims, {"prior": name, "corpus": None}
+        warmup = {"repeat_stimuli": args.repeat_stimuli, "repeat_until": args.repeat_until} if args.repeat_stimuli else {}
+        return sampler, val, args.num_dims, {"prior": name, "corpus": None, **warmup}
     path = Path(args.env_dir) / f"{args.env_name}.csv"
     # Resampling to --max-steps trials shortens long tasks too, so none needs dropping for its length.
     tasks = load_corpus(path, num_dims=args.num_dims, max_steps=None if args.sample_to_match_max_steps else args.max_steps)
@@ -63,6 +67,10 @@ def main(argv=None):
     parser.add_argument("--shuffle-features", action="store_true", help="permute feature order per task")
     parser.add_argument("--sample-to-match-max-steps", action="store_true",
                         help="resample each task's trials with replacement to exactly --max-steps (needs --shuffle)")
+    parser.add_argument("--repeat-stimuli", type=int, default=None, metavar="K",
+                        help="synthetic priors: for the first --repeat-until steps, each task repeats K distinct stimuli "
+                             "(gets the network off the in-context-learning plateau; see PriorSampler)")
+    parser.add_argument("--repeat-until", type=int, default=1000, help="last step of the --repeat-stimuli warm-up")
     add_training_args(parser)
     args = parser.parse_args(argv)
 
@@ -81,6 +89,12 @@ def main(argv=None):
     save_dir = Path(args.save_dir or DOMAIN / "checkpoints")
     name = "synthetic" if args.synthetic or args.rmc else args.env_name
     checkpoint = ensure_parent(save_dir / f"{name}_{provenance['prior']}_dim{num_dims}_run{args.first_run_id}.ckpt")
+    if args.resume and checkpoint.exists():
+        before = torch.load(checkpoint, map_location="cpu", weights_only=False).get("provenance", {})
+        changed = [k for k in ("repeat_stimuli", "repeat_until") if before.get(k) != provenance.get(k)]
+        if changed:
+            parser.exit(2, f"error: {checkpoint}: cannot resume with changed --{changed[0].replace('_', '-')} "
+                           f"({before.get(changed[0])} -> {provenance.get(changed[0])})\n")
     started = time.time()
     ckpt = train(model_cfg, train_cfg, sampler, episode(val_set.x, val_set.y, val_set.lengths), checkpoint,
                  resume=args.resume, extra={"provenance": provenance})

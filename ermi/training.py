@@ -137,7 +137,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, sampler, val_episode: Episod
     model.train()
     started, running = time.time(), []
     while step < cfg.num_episodes:
-        ep = sampler.sample(cfg.batch_size, generator)
+        ep = sampler.sample(cfg.batch_size, generator, step)
         mine = slice(rank * per_rank, (rank + 1) * per_rank)
         loss = episode_loss(net, Episode(ep.tokens[mine], ep.targets[mine], ep.mask[mine]))
         optimizer.zero_grad(set_to_none=True)

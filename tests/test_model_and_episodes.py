@@ -147,3 +147,23 @@ def test_rmc_prior_clusters_share_labels():
     x, y = RMCPrior(3, coupling=0.99, label_concentration=0.01).sample_tasks(200, 10, g)
     agreement = (y == y[:, :1]).float().mean()
     assert float(agreement) > 0.9
+
+
+@pytest.mark.parametrize("prior", [LinearPrior(3), MLPPrior(3)])
+def test_repeat_stimuli_warmup_then_the_plain_prior(prior):
+    sampler = PriorSampler(prior, num_trials=40, repeat_stimuli=5, repeat_until=10)
+    g = torch.Generator().manual_seed(0)
+
+    def distinct_stimuli(ep):
+        return [len(torch.unique(task[:, :3], dim=0)) for task in ep.tokens]
+
+    warm, plain = sampler.sample(16, g, step=9), sampler.sample(16, g, step=10)
+    assert max(distinct_stimuli(warm)) <= 5 and min(distinct_stimuli(warm)) >= 2
+    assert distinct_stimuli(plain) == [40] * 16
+    # a repeated stimulus always gets the same label (the prior is a function of the stimulus)
+    for task, labels in zip(warm.tokens, warm.targets):
+        for stimulus in torch.unique(task[:, :3], dim=0):
+            same = (task[:, :3] == stimulus).all(1)
+            assert len(labels[same].unique()) == 1
+    with pytest.raises(ValueError, match="RMC stimuli are binary"):
+        PriorSampler(RMCPrior(3), num_trials=40, repeat_stimuli=5, repeat_until=10)

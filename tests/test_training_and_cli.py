@@ -54,6 +54,15 @@ def tiny_models(tmp_path_factory):
     return folder
 
 
+def test_resume_refuses_a_changed_warmup(tmp_path):
+    common = ["categorisation/train_transformer.py", "--synthetic", "--max-steps", 16, "--batch_size", 4, "--save-every",
+              2, "--num-val-tasks", 4, *TINY, "--save-dir", tmp_path, "--repeat-stimuli", 4]
+    run(*common, "--num-episodes", 2, "--repeat-until", 3)
+    result = run(*common, "--num-episodes", 4, "--repeat-until", 5, "--resume", check=False)
+    assert result.returncode == 2
+    assert "cannot resume with changed --repeat-until (3 -> 5)" in result.stderr.strip().splitlines()[-1]
+
+
 def test_training_cli_writes_weights_and_model_card(tiny_models):
     card = json.loads((tiny_models / "mi_tiny_dim3.json").read_text())
     assert card["steps"] == 4 and card["prior"] == "mi" and card["config"]["num_dims"] == 3
