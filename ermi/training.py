@@ -203,6 +203,8 @@ def write_model_card(output, ckpt: dict, **fields):
     card = {"weights": Path(output).name, "config": ckpt["config"], "train": ckpt["train"], "steps": ckpt["step"],
             "final_loss": last.get("loss"), "val_loss": last.get("val_loss"), "val_acc": last.get("val_acc"),
             "train_seconds": last.get("seconds"), "num_parameters": sum(v.numel() for v in ckpt["state_dict"].values()),
-            **fields}
+            **fields, "learning_curve": {"columns": ["step", "loss", "val_loss", "val_acc"],
+                                         "rows": [[h["step"], round(h["loss"], 4), round(h["val_loss"], 4),
+                                                   round(h["val_acc"], 4)] for h in ckpt["history"]]}}
     Path(f"{Path(output).with_suffix('')}.json").write_text(json.dumps(card, indent=2, default=str) + "\n")
     return card

@@ -2,8 +2,8 @@
 # Regenerate every paper-style figure under figures/ from the result files and the shipped weights:
 # Badham et al. (2017) model comparison, parameter/model recovery, Smith & Minda (1998), Shepard et al. (1961) and,
 # when 4-D weights are shipped, Johansen & Palmeri (2002) and the OpenML-CC18 benchmark (if its data is cached).
-# Fits missing from categorisation/data/model_comparison/ are computed first (from trained_models/ and the
-# baselines), existing ones are reused.
+# Fits missing from categorisation/data/model_comparison/, or made with other weights than the shipped ones (the
+# sidecar's model hash), are computed first; the others are reused.
 # Usage: bash scripts/figures.sh [python]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,11 +11,17 @@ PY=${1:-.venv/bin/python}
 FITS=categorisation/data/model_comparison
 step() { printf '\n== %s\n' "$*"; }
 
+# true when the fits CSV $1 is missing or its sidecar names other weights than $2
+stale() {
+    [[ ! -f $1 ]] || ! $PY -c "import json, sys; from ermi.paths import file_sha256
+sys.exit(json.load(open(sys.argv[1] + '.json'))['model_sha256'] != file_sha256(sys.argv[2]))" "$1" "$2"
+}
+
 models=()
 for weights in trained_models/*_categorisation_dim3.pt; do
     label=$(basename "$weights" .pt)
     models+=("$label")
-    if [[ ! -f $FITS/badham2017_${label%%_*}.csv ]]; then
+    if stale "$FITS/badham2017_${label%%_*}.csv" "$weights"; then
         step "fit $label to Badham et al. (2017)"
         $PY categorisation/fit_humans.py --task-name badham2017 --model-name "$label"
     fi
@@ -31,7 +37,8 @@ $PY categorisation/model_comparison.py --task-name badham2017
 step "figures/badham2017_recovery.png"
 $PY categorisation/recovery.py --participants 10 --restarts 2 --weights trained_models/mi_categorisation_dim3.pt
 step "figures/smith1998_exemplar_vs_prototype.png"
-$PY categorisation/baselines/smith_minda.py --baselines gcm pm --runs 4 --restarts 2
+$PY categorisation/baselines/smith_minda.py --baselines gcm pm --runs 4 --restarts 2 \
+    --weights $(ls trained_models/*_categorisation_dim6.pt 2>/dev/null)
 step "figures/shepard1961.png"
 $PY categorisation/simulate_shepard1961.py --model-names "${models[@]}"
 dim4=(trained_models/*_categorisation_dim4.pt)
@@ -41,6 +48,10 @@ if [[ -e ${dim4[0]} ]]; then
     if [[ -f categorisation/data/benchmark/eval_data_cc18.csv ]]; then
         step "figures/benchmark_eval_data_cc18.png"
         $PY categorisation/benchmark/eval.py --models "${dim4[@]}"
+    else
+        step "figures/benchmark_eval_data_offline.png (no OpenML-CC18 cache: scikit-learn's bundled datasets)"
+        [[ -f categorisation/data/benchmark/eval_data_offline.csv ]] || $PY categorisation/benchmark/save_eval_data.py --offline
+        $PY categorisation/benchmark/eval.py --offline --models "${dim4[@]}"
     fi
 fi
 step "done: $(ls figures/*.png | tr '\n' ' ')"

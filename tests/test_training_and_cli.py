@@ -67,6 +67,8 @@ def test_training_cli_writes_weights_and_model_card(tiny_models):
     card = json.loads((tiny_models / "mi_tiny_dim3.json").read_text())
     assert card["steps"] == 4 and card["prior"] == "mi" and card["config"]["num_dims"] == 3
     assert 0 <= card["val_acc"] <= 1 and card["final_loss"] > 0
+    assert [row[0] for row in card["learning_curve"]["rows"]] == [2, 4]
+    assert card["learning_curve"]["rows"][-1][3] == round(card["val_acc"], 4)
     blob = torch.load(tiny_models / "mi_tiny_dim3.pt", weights_only=True)
     assert set(blob) == {"config", "state_dict", "step"}  # shipped weights carry no optimizer state
 
