@@ -21,7 +21,8 @@ $PY categorisation/model_comparison.py --task-name badham2017 --models ermi mi p
 step "parameter and model recovery on the Badham design"
 $PY categorisation/recovery.py --participants 10 --restarts 2 --weights trained_models/mi_categorisation_dim3.pt
 step "Smith & Minda (1998): exemplar vs prototype fits by segment"
-$PY categorisation/baselines/smith_minda.py --baselines gcm pm --runs 4 --restarts 2
+$PY categorisation/baselines/smith_minda.py --baselines gcm pm --runs 4 --restarts 2 \
+    --weights $(ls trained_models/*_categorisation_dim6.pt 2>/dev/null)
 step "Shepard, Hovland & Jenkins (1961) types I-VI"
 $PY categorisation/simulate_shepard1961.py --model-names $(for m in $MODELS; do printf '%s_categorisation_dim3 ' $m; done)
 step "done: figures/ holds badham2017_model_comparison.png, badham2017_recovery.png, smith1998_exemplar_vs_prototype.png and shepard1961.png"

@@ -46,10 +46,10 @@ if [[ -e ${dim4[0]} ]]; then
     step "figures/johanssen2002.png"
     $PY categorisation/simulate_johanssen2002.py --model-names "${dim4[@]}"
     if [[ -f categorisation/data/benchmark/eval_data_cc18.csv ]]; then
-        step "figures/benchmark_eval_data_cc18.png"
+        step "figures/benchmark_cc18.png"
         $PY categorisation/benchmark/eval.py --models "${dim4[@]}"
     else
-        step "figures/benchmark_eval_data_offline.png (no OpenML-CC18 cache: scikit-learn's bundled datasets)"
+        step "figures/benchmark_offline.png (no OpenML-CC18 cache: scikit-learn's bundled datasets)"
         [[ -f categorisation/data/benchmark/eval_data_offline.csv ]] || $PY categorisation/benchmark/save_eval_data.py --offline
         $PY categorisation/benchmark/eval.py --offline --models "${dim4[@]}"
     fi

@@ -4,8 +4,9 @@
 # them bit-for-bit on this machine. MI and PFN start with the repeated-stimuli warm-up (ermi.episodes.PriorSampler)
 # on short 64-trial tasks, where in-context learning appears after about 700 steps, then continue on 160-trial tasks.
 # Without the warm-up the 3-D linear prior stayed at chance for 14,000 steps.
-# Usage: [MI_STEPS=..] [PFN_STEPS=..] bash scripts/train_shipped_models.sh [python] [num_episodes] [dims...]
-# The shipped weights: `... .venv/bin/python 3000 3 4`, then `PFN_STEPS=4800 ... .venv/bin/python 3000 3`.
+# Usage: [PRIORS="mi pfn"] [MI_STEPS=..] [PFN_STEPS=..] bash scripts/train_shipped_models.sh [python] [num_episodes] [dims...]
+# The shipped weights (README "Shipped weights"): `... .venv/bin/python 3000 3 4`, then
+# `PFN_STEPS=4800 ... 3000 3`, `PFN_STEPS=10000 ... 3000 4` and `PRIORS=mi MI_STEPS=5000 ... 3000 6`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${1:-.venv/bin/python}
@@ -15,7 +16,7 @@ DIMS=${DIMS:-3 4 6}
 COMMON="--batch_size ${BATCH:-16} --save-every 100 --print-every 50 --resume --save-dir trained_models/checkpoints"
 SYNTHETIC="--synthetic --lr 1e-3 --repeat-stimuli 8 --repeat-until 1500 $COMMON"
 for D in $DIMS; do
-    for PRIOR in mi pfn; do
+    for PRIOR in ${PRIORS:-mi pfn}; do
         FLAGS="$SYNTHETIC --num-dims $D"
         STEPS=${MI_STEPS:-$N}
         if [ "$PRIOR" = pfn ]; then FLAGS="$FLAGS --nonlinear"; STEPS=${PFN_STEPS:-$N}; fi
