@@ -6,7 +6,7 @@
 # Without the warm-up the 3-D linear prior stayed at chance for 14,000 steps.
 # Usage: [PRIORS="mi pfn"] [MI_STEPS=..] [PFN_STEPS=..] bash scripts/train_shipped_models.sh [python] [num_episodes] [dims...]
 # The shipped weights (README "Shipped weights"): `... .venv/bin/python 3000 3 4`, then
-# `PFN_STEPS=4800 ... 3000 3`, `PFN_STEPS=10000 ... 3000 4` and `PRIORS=mi MI_STEPS=5000 ... 3000 6`.
+# `PFN_STEPS=4800 ... 3000 3`, `PFN_STEPS=14000 ... 3000 4` and `PRIORS=mi MI_STEPS=5000 ... 3000 6`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${1:-.venv/bin/python}
