@@ -133,12 +133,9 @@ PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
         return out.strip().split(";")[0]
 
     def queued(self, job_ids):
-        """{job id (array tasks as 'id_k'): (state, reason)} for the given jobs still in the queue, or None when
-        squeue could not answer (a busy slurmctld times out): an empty answer must mean the jobs are gone."""
-        result = self._run("squeue", "-h", "-r", "-o", "%i|%T|%r", "-j", ",".join(job_ids), check=False)
-        if result.returncode and "Invalid job id" not in result.stderr:
-            return None
-        jobs = (line.split("|") for line in result.stdout.splitlines() if line.strip())
+        """{job id (array tasks as 'id_k'): (state, reason)} for the given jobs still in the queue."""
+        out = self._run("squeue", "-h", "-r", "-o", "%i|%T|%r", "-j", ",".join(job_ids), check=False).stdout
+        jobs = (line.split("|") for line in out.splitlines() if line.strip())
         return {i: (state, reason) for i, state, reason in jobs}
 
     def wait(self, job_ids, timeout):
@@ -147,9 +144,6 @@ PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
         deadline = time.time() + timeout
         while time.time() < deadline:
             jobs = self.queued(job_ids)
-            if jobs is None:
-                time.sleep(0.5)
-                continue
             if not jobs:
                 return
             stuck = {i: r for i, (_, r) in jobs.items() if r == "DependencyNeverSatisfied"}

@@ -91,7 +91,7 @@ def test_requeued_training_resumes_from_its_checkpoint(slurm, tmp_path):
     # Slurm holds a requeued job back for a while (reason BeginTime); let it start again soon, but not within the
     # same few seconds: slurmd revokes the job's credential at the requeue (to the second), and a relaunch in that
     # second is killed as "Job credential revoked".
-    while (slurm.queued([train]) or {}).get(train, ("", ""))[0] != "PENDING" and time.time() < deadline + 30:
+    while slurm.queued([train]).get(train, ("", ""))[0] != "PENDING" and time.time() < deadline + 30:
         time.sleep(0.2)
     slurm._run("scontrol", "update", f"JobId={train}", "StartTime=now+3")
     slurm.wait([train], timeout=90)
