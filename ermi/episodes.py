@@ -11,6 +11,7 @@ Anderson's rational model) go through the same scaling, so all models see inputs
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,7 @@ class TaskSet:
     lengths: torch.Tensor
     task_ids: list = field(default_factory=list)
     dropped: dict = field(default_factory=dict)
+    sources: list = field(default_factory=list)  # corpus file name of each task (ids are unique within a file)
 
     def __len__(self):
         return len(self.lengths)
@@ -47,7 +49,8 @@ class TaskSet:
         index = torch.as_tensor(index, dtype=torch.long)
         T = int(self.lengths[index].max()) if len(index) else 0
         ids = [self.task_ids[i] for i in index.tolist()] if self.task_ids else []
-        return TaskSet(self.x[index, :T], self.y[index, :T], self.lengths[index], ids)
+        sources = [self.sources[i] for i in index.tolist()] if self.sources else []
+        return TaskSet(self.x[index, :T], self.y[index, :T], self.lengths[index], ids, sources=sources)
 
     def split(self, fractions=(0.8, 0.1, 0.1), seed=0):
         """Train/val/test by task, from one seeded permutation (LLM corpora come ordered by generation run)."""
@@ -56,7 +59,35 @@ class TaskSet:
         return self.subset(order[:n_train]), self.subset(order[n_train:n_train + n_val]), self.subset(order[n_train + n_val:])
 
     def to(self, device):
-        return TaskSet(self.x.to(device), self.y.to(device), self.lengths.to(device), self.task_ids, self.dropped)
+        return TaskSet(self.x.to(device), self.y.to(device), self.lengths.to(device), self.task_ids, self.dropped,
+                       self.sources)
+
+    def described(self) -> dict:
+        """Task ids grouped by corpus file, e.g. for a model card's record of held-out tasks."""
+        grouped = {}
+        for source, task_id in zip(self.sources or [""] * len(self), self.task_ids):
+            grouped.setdefault(source, []).append(int(task_id))
+        return grouped
+
+    @staticmethod
+    def concat(sets) -> "TaskSet":
+        """One TaskSet from several (e.g. two generation runs of the same prompt), padded to the longest task."""
+        sets = list(sets)
+        if len({s.num_dims for s in sets}) > 1:
+            raise CorpusError(f"corpora have different numbers of features: {[s.num_dims for s in sets]}")
+        T = max(s.x.shape[1] for s in sets)
+        dropped = Counter()
+        for s in sets:
+            dropped.update(s.dropped)
+        return TaskSet(torch.cat([_pad_trials(s.x, T) for s in sets]), torch.cat([_pad_trials(s.y, T) for s in sets]),
+                       torch.cat([s.lengths for s in sets]), [i for s in sets for i in s.task_ids], dict(dropped),
+                       [f for s in sets for f in s.sources])
+
+
+def _pad_trials(t: torch.Tensor, T: int) -> torch.Tensor:
+    """Zero-pad the trial axis (dim 1) of x [N, T', D] or y [N, T'] to T."""
+    pad = torch.zeros(t.shape[0], T - t.shape[1], *t.shape[2:], dtype=t.dtype, device=t.device)
+    return torch.cat([t, pad], dim=1)
 
 
 def scale_per_task(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -90,10 +121,13 @@ def _parse_inputs(values, path, first_line, num_dims):
 
 def load_corpus(path, num_dims=None, max_steps=None, binary=True) -> TaskSet:
     """Read a task corpus once. Structural problems raise CorpusError; unusable tasks are dropped and counted.
+    ``path`` may be a list of files (e.g. several generation runs): their tasks are pooled.
 
     binary=True: targets are label strings, coded 0/1 per task in order of first appearance; a task must have
     exactly two labels. binary=False: targets are numbers (function learning), scaled to [0, 1] per task.
     """
+    if isinstance(path, (list, tuple)):
+        return TaskSet.concat(load_corpus(p, num_dims, max_steps, binary) for p in path)
     df = read_table(path, CORPUS_COLUMNS, CorpusError, dtype={"input": str, "target": str}, keep_default_na=False)
     df["line"] = np.arange(len(df)) + 2
     for column in ("task_id", "trial_id"):
@@ -141,7 +175,7 @@ def load_corpus(path, num_dims=None, max_steps=None, binary=True) -> TaskSet:
     x = scale_per_task(x, lengths)
     if not binary:
         y = scale_per_task(y[..., None], lengths)[..., 0]
-    return TaskSet(x, y, lengths, [t[0] for t in kept], dict(dropped))
+    return TaskSet(x, y, lengths, [t[0] for t in kept], dict(dropped), [Path(path).name] * len(kept))
 
 
 def make_tokens(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -185,6 +219,14 @@ def randomise(x, y, lengths, generator, shuffle_trials=False, shuffle_features=F
         valid = torch.arange(y.shape[1], device=device)[None, :] < lengths[:, None]
         y = torch.where(flip & valid, 1.0 - y, y)
     return x, y, lengths
+
+
+def heldout_episode(tasks: TaskSet, seed=0) -> "Episode":
+    """A fixed evaluation episode: each task's trials in one seeded random order (LLM tasks come grouped by
+    category), labels in the file's coding. Validation and held-out evaluation use it, so they score the same."""
+    generator = torch.Generator(device=tasks.x.device).manual_seed(seed)
+    x, y, lengths = randomise(tasks.x, tasks.y, tasks.lengths, generator, shuffle_trials=True)
+    return episode(x, y, lengths)
 
 
 class CorpusSampler:

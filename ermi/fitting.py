@@ -3,17 +3,19 @@
 The network runs once per participant sequence and its logits are cached; the inverse temperature beta (and
 optionally a guessing rate epsilon) is then a cheap 1-2 parameter problem on those logits. The objective is
 deterministic: instead of re-drawing nuisance randomisation at every evaluation (the reference's noisy
-objective), the choice probability is averaged over the label coding (y -> 1 - y) and, for binary stimuli, the
-feature coding (x -> 1 - x), all four variants mapped back to the original coding.
+objective), the choice probability is averaged over the coding group of the data (label swap x feature flips x
+feature permutations, ermi.codings), so a participant's fit is the same however the experimenter coded the data.
 """
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from scipy.optimize import minimize, minimize_scalar
+from threadpoolctl import threadpool_limits
 
-from ermi.episodes import make_tokens
+from ermi.codings import Codings, coded_logits, coding_group
 
 LOG2 = math.log(2.0)
 
@@ -43,26 +45,27 @@ class ChoiceData:
                           self.participant[keep], self.condition[keep])
 
 
-@torch.no_grad()
-def cached_logits(model, data: ChoiceData, marginalise=True, device="cpu", chunk=512) -> torch.Tensor:
-    """Logits of choosing label 1 under the model, [V, S, T], V coding variants in the original coding.
+@contextmanager
+def single_thread():
+    """For work on small tensors (fits on cached logits, baselines): torch's OpenMP threads and scipy's BLAS
+    threads otherwise spin against each other, 10-25x slower (measured on 2 cores). threadpoolctl comes with
+    scikit-learn."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with threadpool_limits(1):
+            yield
+    finally:
+        torch.set_num_threads(before)
 
-    The model sees the true feedback of the previous trial, as the participant did."""
-    model = model.to(device).eval()
-    binary = bool(((data.x == 0) | (data.x == 1)).all())
-    variants = [(False, False), (True, False)]
-    if marginalise and binary:
-        variants += [(False, True), (True, True)]
-    if not marginalise:
-        variants = variants[:1]
-    out = []
-    for flip_label, flip_features in variants:
-        x = 1.0 - data.x if flip_features else data.x
-        y = 1.0 - data.targets if flip_label else data.targets
-        tokens = make_tokens(x, y)
-        logits = torch.cat([model(tokens[i:i + chunk].to(device)).cpu() for i in range(0, len(tokens), chunk)])
-        out.append(-logits if flip_label else logits)
-    return torch.stack(out).double()
+
+def cached_logits(model, data: ChoiceData, codings: Codings = None, device="cpu") -> torch.Tensor:
+    """Logits of choosing label 1 under every coding of the data [V, S, T], mapped back to the original coding.
+
+    ``codings`` defaults to the coding group of the data's features (see ermi.codings), so that the averaged
+    choice probability, and every fit built on it, does not depend on how the data happen to be coded."""
+    codings = coding_group(data.x.shape[-1]) if codings is None else codings
+    return coded_logits(model, data.x, data.targets, codings, device, lengths=data.lengths)
 
 
 def choice_nll(logits, choices, mask, beta, epsilon=0.0) -> torch.Tensor:
@@ -84,41 +87,41 @@ def fit_participants(logits, data: ChoiceData, epsilon=False, beta_max=10.0, gri
     """Fit beta (and epsilon) per participant by a vectorised grid search refined with a bounded optimiser.
 
     Returns one dict per participant with beta, [epsilon,] nll, n_trials, k, bic, aic, pseudo_r2, accuracy."""
-    mask = data.mask.double()
-    choices = data.choices.double()
     grid = torch.linspace(0.0, beta_max, grid_size, dtype=torch.float64)
-    nll_grid = choice_nll(logits, choices, mask, grid.view(-1, 1, 1, 1))  # [G, S]
-    rows = []
-    for pid in data.participants():
-        seqs = torch.as_tensor(np.flatnonzero(data.participant == pid))
-        lg, ch, mk = logits[:, seqs], choices[seqs], mask[seqs]
-        n_trials = int(mk.sum())
-        best = float(grid[nll_grid[:, seqs].sum(1).argmin()])
+    with single_thread():
+        return [fit_participant(logits, data, pid, grid, epsilon) for pid in data.participants()]
 
-        def objective(params):
-            return float(choice_nll(lg, ch, mk, params[0], params[1] if epsilon else 0.0).sum())
 
-        if epsilon:
-            res = minimize(objective, x0=[best, 0.05], bounds=[(0.0, beta_max), (0.0, 1.0)], method="L-BFGS-B")
-            params, nll = res.x, float(res.fun)
-        else:
-            step = beta_max / (grid_size - 1)
-            res = minimize_scalar(lambda b: objective([b]), bounds=(max(0.0, best - step), min(beta_max, best + step)),
-                                  method="bounded", options={"xatol": 1e-6})
-            params, nll = [float(res.x)], float(res.fun)
-        p1 = torch.sigmoid(params[0] * lg).mean(0)
-        if epsilon:
-            p1 = (1 - params[1]) * p1 + params[1] / 2
-        targets = data.targets[seqs].double()
-        accuracy = float((torch.where(targets.bool(), p1, 1 - p1) * mk).sum() / n_trials)
-        k = 2 if epsilon else 1
-        row = {"participant": pid, "beta": params[0], **({"epsilon": params[1]} if epsilon else {}), "nll": nll,
-               "n_trials": n_trials, "k": k}
-        row.update({key: float(v) for key, v in information_criteria(nll, n_trials, k).items()})
-        row["accuracy"] = accuracy
-        row["human_accuracy"] = float(((data.choices[seqs] == data.targets[seqs]).double() * mk).sum() / n_trials)
-        rows.append(row)
-    return rows
+def fit_participant(logits, data: ChoiceData, pid, grid, epsilon=False) -> dict:
+    """One participant's fits row; ``grid`` holds the beta values searched before the bounded refinement."""
+    seqs = torch.as_tensor(np.flatnonzero(data.participant == pid))
+    lg, ch, mk = logits[:, seqs], data.choices[seqs].double(), data.mask[seqs].double()
+    n_trials = int(mk.sum())
+    best = float(grid[choice_nll(lg, ch, mk, grid.view(-1, 1, 1, 1)).sum(1).argmin()])
+    beta_max = float(grid[-1])
+
+    def objective(params):
+        return float(choice_nll(lg, ch, mk, params[0], params[1] if epsilon else 0.0).sum())
+
+    if epsilon:
+        res = minimize(objective, x0=[best, 0.05], bounds=[(0.0, beta_max), (0.0, 1.0)], method="L-BFGS-B")
+        params, nll = res.x, float(res.fun)
+    else:
+        step = float(grid[1] - grid[0])
+        res = minimize_scalar(lambda b: objective([b]), bounds=(max(0.0, best - step), min(beta_max, best + step)),
+                              method="bounded", options={"xatol": 1e-6})
+        params, nll = [float(res.x)], float(res.fun)
+    p1 = torch.sigmoid(params[0] * lg).mean(0)
+    if epsilon:
+        p1 = (1 - params[1]) * p1 + params[1] / 2
+    targets = data.targets[seqs].double()
+    k = 2 if epsilon else 1
+    row = {"participant": pid, "beta": params[0], **({"epsilon": params[1]} if epsilon else {}), "nll": nll,
+           "n_trials": n_trials, "k": k}
+    row.update({key: float(v) for key, v in information_criteria(nll, n_trials, k).items()})
+    row["accuracy"] = float((torch.where(targets.bool(), p1, 1 - p1) * mk).sum() / n_trials)
+    row["human_accuracy"] = float(((data.choices[seqs] == data.targets[seqs]).double() * mk).sum() / n_trials)
+    return row
 
 
 def simulate_choices(logits, data: ChoiceData, beta, generator, epsilon=0.0) -> torch.Tensor:

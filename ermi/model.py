@@ -56,10 +56,11 @@ class CausalSelfAttention(nn.Module):
         self.qkv = nn.Linear(cfg.d_model, 3 * cfg.d_model)
         self.proj = nn.Linear(cfg.d_model, cfg.d_model)
 
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
+    def forward(self, h: torch.Tensor, mask=None) -> torch.Tensor:
+        """Causal attention, or, with a boolean ``mask`` [T, T] (True: may attend), that pattern."""
         B, T, C = h.shape
         q, k, v = self.qkv(h).view(B, T, 3, self.num_head, C // self.num_head).permute(2, 0, 3, 1, 4)
-        out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=mask is None)
         return self.proj(out.transpose(1, 2).reshape(B, T, C))
 
 
@@ -72,8 +73,8 @@ class Block(nn.Module):
         self.ff = nn.Sequential(nn.Linear(cfg.d_model, cfg.num_hidden), nn.GELU(), nn.Linear(cfg.num_hidden, cfg.d_model))
         self.drop = nn.Dropout(cfg.dropout)
 
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
-        h = h + self.drop(self.attn(self.ln1(h)))
+    def forward(self, h: torch.Tensor, mask=None) -> torch.Tensor:
+        h = h + self.drop(self.attn(self.ln1(h), mask))
         return h + self.drop(self.ff(self.ln2(h)))
 
 
@@ -89,15 +90,26 @@ class MetaLearner(nn.Module):
         self.ln_f = nn.LayerNorm(cfg.d_model)
         self.head = nn.Linear(cfg.d_model, HEADS[cfg.head])
 
-    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        """Bernoulli head: logits [B, T]. Gaussian head: [B, T, 2] holding (mean, log-variance)."""
+    def forward(self, tokens: torch.Tensor, num_queries: int = 0) -> torch.Tensor:
+        """Bernoulli head: logits [B, T]. Gaussian head: [B, T, 2] holding (mean, log-variance).
+
+        ``num_queries=Q``: the last Q tokens are independent queries after the first C = T - Q (context) tokens.
+        Each sits at position C, attends to the context and itself only, and gets exactly the output it would get
+        as the last token of its own sequence ``context + [query]``; so Q test points cost one pass, not Q."""
         if tokens.shape[-1] != self.cfg.num_dims + 1:
             raise ValueError(f"tokens have {tokens.shape[-1]} channels; this model takes num_dims + 1 = {self.cfg.num_dims + 1}")
         T = tokens.shape[1]
-        h = self.embed(tokens) + sinusoidal_positions(T, self.cfg.d_model, tokens.device, tokens.dtype)
-        h = self.drop(h)
+        positions = sinusoidal_positions(T - num_queries + 1, self.cfg.d_model, tokens.device, tokens.dtype)
+        if num_queries:
+            C = T - num_queries
+            positions = torch.cat([positions[:C], positions[C:].expand(num_queries, -1)])
+            index = torch.arange(T, device=tokens.device)
+            mask = (index[None, :] <= index[:, None]) & ((index[None, :] < C) | (index[None, :] == index[:, None]))
+        else:
+            mask = None
+        h = self.drop(self.embed(tokens) + positions[:T])
         for block in self.blocks:
-            h = block(h)
+            h = block(h, mask)
         out = self.head(self.ln_f(h))
         return out.squeeze(-1) if self.cfg.head == "bernoulli" else out
 

@@ -29,6 +29,7 @@ class TrainConfig:
     print_every: int = 10
     seed: int = 0
     device: str = "cpu"
+    patience: int = 0  # stop after this many validations without a new lowest val loss (0: run all steps)
 
 
 # Settings a resumed run must share with its checkpoint (num_episodes may grow; logging intervals may change).
@@ -109,7 +110,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, sampler, val_episode: Episod
     generator = torch.Generator(device=device).manual_seed(cfg.seed)
     model = MetaLearner(model_cfg).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    step, history = 0, []
+    step, history, best = 0, [], None  # best: the weights with the lowest validation loss so far
     if resume and os.path.exists(checkpoint_path):
         ckpt = torch.load(checkpoint_path, map_location=device, weights_only=False)
         if ckpt["config"] != asdict(model_cfg):
@@ -122,7 +123,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, sampler, val_episode: Episod
         model.load_state_dict(ckpt["state_dict"])
         optimizer.load_state_dict(ckpt["optimizer"])
         _set_rng_state(ckpt["rng"], generator)
-        step, history = ckpt["step"], ckpt["history"]
+        step, history, best = ckpt["step"], ckpt["history"], ckpt.get("best")
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     val_episode = Episode(val_episode.tokens.to(device), val_episode.targets.to(device), val_episode.mask.to(device))
     per_rank = cfg.batch_size // world
@@ -130,13 +131,17 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, sampler, val_episode: Episod
     def checkpoint():
         return {"config": asdict(model_cfg), "train": asdict(cfg), "state_dict": model.state_dict(),
                 "optimizer": optimizer.state_dict(), "rng": _rng_state(generator), "step": step,
-                "history": history, **(extra or {})}
+                "history": history, "best": best, **(extra or {})}
+
+    def plateaued():
+        """True once `patience` validations in a row have not beaten the best validation loss."""
+        return cfg.patience > 0 and best is not None and len(history) - best["evaluation"] >= cfg.patience
 
     bar = tqdm(total=cfg.num_episodes, initial=step, disable=not progress or rank != 0, desc="meta-training",
                unit="ep", dynamic_ncols=True)
     model.train()
     started, running = time.time(), []
-    while step < cfg.num_episodes:
+    while step < cfg.num_episodes and not plateaued():
         ep = sampler.sample(cfg.batch_size, generator, step)
         mine = slice(rank * per_rank, (rank + 1) * per_rank)
         loss = episode_loss(net, Episode(ep.tokens[mine], ep.targets[mine], ep.mask[mine]))
@@ -156,11 +161,18 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, sampler, val_episode: Episod
             record = {"step": step, "loss": sum(running) / len(running), **evaluate(model, val_episode),
                       "seconds": time.time() - started}
             history.append(record)
+            if best is None or record["val_loss"] < best["val_loss"]:
+                best = {"step": step, "evaluation": len(history), "val_loss": record["val_loss"],
+                        "val_acc": record["val_acc"],
+                        "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()}}
             running = []
             bar.set_postfix(loss=f"{record['loss']:.4f}", val_acc=f"{record['val_acc']:.3f}")
             if rank == 0:
                 _atomic_save(checkpoint(), checkpoint_path)
     bar.close()
+    if plateaued() and rank == 0:
+        print(f"stopped at step {step}: validation loss has not improved for {cfg.patience} evaluations since "
+              f"step {best['step']} ({best['val_loss']:.4f})")
     if world > 1:
         dist.barrier()
     return checkpoint()
@@ -187,11 +199,15 @@ def add_training_args(parser, num_episodes=20000, max_steps=250, batch_size=64):
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda if available)")
     parser.add_argument("--resume", action="store_true", help="continue bit-for-bit from the checkpoint")
     parser.add_argument("--num-val-tasks", type=int, default=256)
+    parser.add_argument("--patience", type=int, default=0,
+                        help="early stopping: stop after this many validations (--save-every apart) without a lower "
+                             "validation loss; the shipped weights are those of the lowest one (0: off)")
     return parser
 
 
 def write_model_card(output, ckpt: dict, **fields):
-    """Shipped weights: config + state_dict + step (no optimizer), and a JSON card beside them."""
+    """Shipped weights: config + state_dict + step (no optimizer), and a JSON card beside them. With early stopping
+    (patience > 0) the weights are those of the lowest validation loss, and the card says which step that was."""
     import json
     from pathlib import Path
 
@@ -199,10 +215,16 @@ def write_model_card(output, ckpt: dict, **fields):
 
     output = ensure_parent(output)
     last = ckpt["history"][-1] if ckpt["history"] else {}
-    torch.save({"config": ckpt["config"], "state_dict": ckpt["state_dict"], "step": ckpt["step"]}, output)
-    card = {"weights": Path(output).name, "config": ckpt["config"], "train": ckpt["train"], "steps": ckpt["step"],
+    best = ckpt.get("best") if ckpt["train"].get("patience") else None
+    if best:
+        last = next(h for h in ckpt["history"] if h["step"] == best["step"])
+    state_dict, step = (best["state_dict"], best["step"]) if best else (ckpt["state_dict"], ckpt["step"])
+    torch.save({"config": ckpt["config"], "state_dict": state_dict, "step": step}, output)
+    card = {"weights": Path(output).name, "config": ckpt["config"], "train": ckpt["train"], "steps": step,
+            **({"steps_trained": ckpt["step"], "weights_from": "lowest validation loss"} if best else {}),
             "final_loss": last.get("loss"), "val_loss": last.get("val_loss"), "val_acc": last.get("val_acc"),
-            "train_seconds": last.get("seconds"), "num_parameters": sum(v.numel() for v in ckpt["state_dict"].values()),
+            "train_seconds": ckpt["history"][-1]["seconds"] if ckpt["history"] else None,
+            "num_parameters": sum(v.numel() for v in state_dict.values()),
             **fields, "learning_curve": {"columns": ["step", "loss", "val_loss", "val_acc"],
                                          "rows": [[h["step"], round(h["loss"], 4), round(h["val_loss"], 4),
                                                    round(h["val_acc"], 4)] for h in ckpt["history"]]}}

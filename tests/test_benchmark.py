@@ -1,4 +1,4 @@
-"""Real-world benchmark: evaluation-set builder, batched meta-learner queries, baselines and the two CLIs."""
+"""Real-world benchmark: evaluation-set builder, the in-context scikit-learn classifier, baselines and the two CLIs."""
 import importlib.util
 import json
 import subprocess
@@ -11,10 +11,13 @@ import pytest
 import torch
 from sklearn.datasets import load_breast_cancer
 from sklearn.feature_selection import SelectKBest, f_classif
+from sklearn.model_selection import cross_val_score
+from sklearn.pipeline import make_pipeline
 
-from categorisation.benchmark.eval import meta_learner_probabilities, run_baselines
+from categorisation.benchmark.eval import run_baselines
 from categorisation.benchmark.save_eval_data import (build, draw_sets, make_sets, offline_datasets, openml_datasets,
                                                       prepare_set)
+from ermi.classifier import InContextClassifier
 from ermi.episodes import make_tokens
 from ermi.model import MetaLearner, ModelConfig, save_weights
 from ermi.paths import REPO_ROOT
@@ -68,23 +71,55 @@ def test_offline_build_covers_the_bundled_datasets():
     assert all(len(json.loads(v)) == 4 for v in table.input)
 
 
-def test_batched_queries_equal_one_query_at_a_time():
+def test_in_context_classifier_equals_one_query_at_a_time(tmp_path):
+    """One batched pass (and passes of 17 queries) give each test point exactly what the network gives it as the
+    last trial of its own sequence; the estimator works in a Pipeline and in cross_val_score."""
     torch.manual_seed(0)
     model = MetaLearner(TINY).eval()
-    x_train, x_test = torch.rand(3, 30, 4), torch.rand(3, 70, 4)
-    y_train = (torch.rand(3, 30) < 0.5).float()
-    batched = meta_learner_probabilities(model, x_train, y_train, x_test)
-    in_chunks = meta_learner_probabilities(model, x_train, y_train, x_test, batch_size=17)
-    slow = np.zeros((3, 70))
+    weights = tmp_path / "tiny_dim4.pt"
+    save_weights(weights, model)
+    rng = np.random.default_rng(0)
+    x_train, x_test = rng.random((30, 4)), rng.random((70, 4))
+    x_train[0], x_train[1] = 0.0, 1.0  # training points span [0, 1], so the estimator's scaling is the identity
+    y_train = np.array(["a", "b"] * 15)
+    batched = InContextClassifier(str(weights)).fit(x_train, y_train)
+    in_chunks = InContextClassifier(str(weights), max_queries=17).fit(x_train, y_train)
+    slow = np.zeros(70)
     with torch.no_grad():
-        for s in range(3):
-            for q in range(70):
-                x = torch.cat([x_train[s], x_test[s, q:q + 1]])[None]
-                y = torch.cat([y_train[s], torch.zeros(1)])[None]  # the query's own label never enters its token
-                slow[s, q] = torch.sigmoid(model(make_tokens(x, y))[0, -1]).item()
-    np.testing.assert_allclose(batched, slow, atol=1e-5)
-    np.testing.assert_allclose(in_chunks, slow, atol=1e-5)
-    assert batched.std() > 0  # the queries are really distinguished
+        for q in range(70):
+            x = torch.tensor(np.concatenate([x_train, x_test[q:q + 1]]), dtype=torch.float32)[None]
+            y = torch.tensor(np.r_[y_train == "b", 0.0], dtype=torch.float32)[None]  # the query's label never enters
+            slow[q] = torch.sigmoid(model(make_tokens(x, y))[0, -1]).item()
+    np.testing.assert_allclose(batched.predict_proba(x_test)[:, 1], slow, atol=1e-5)
+    np.testing.assert_allclose(in_chunks.predict_proba(x_test)[:, 1], slow, atol=1e-5)
+    assert slow.std() > 0  # the queries are really distinguished
+    assert set(batched.predict(x_test)) <= {"a", "b"}
+    X, y = load_breast_cancer(return_X_y=True)
+    pipe = make_pipeline(SelectKBest(f_classif, k=4), InContextClassifier(str(weights)))
+    assert cross_val_score(pipe, X[:200], y[:200], cv=3).shape == (3,)
+    with pytest.raises(ValueError, match="takes 4 features, X has 5"):
+        InContextClassifier(str(weights)).fit(rng.random((10, 5)), [0, 1] * 5)
+
+
+def test_in_context_classifier_is_coding_invariant_with_the_whole_group(tmp_path):
+    """Averaged over the whole coding group (768 codings at 4-D, when n_codings covers it), relabelling the
+    classes, reversing a feature and reordering the features leave every prediction unchanged."""
+    torch.manual_seed(1)
+    weights = tmp_path / "tiny_dim4.pt"
+    save_weights(weights, MetaLearner(TINY).eval())
+    rng = np.random.default_rng(1)
+    x_train, x_test, y_train = rng.random((20, 4)), rng.random((9, 4)), rng.integers(0, 2, 20)
+    clf = InContextClassifier(str(weights), n_codings=768)
+    p = clf.fit(x_train, y_train).predict_proba(x_test)[:, 1]
+
+    def recode(x):
+        return np.c_[x[:, 2], 1 - x[:, 0], x[:, 3], x[:, 1]]
+
+    p_recoded = clf.fit(recode(x_train), 1 - y_train).predict_proba(recode(x_test))[:, 0]
+    np.testing.assert_allclose(p, p_recoded, atol=1e-6)
+    plain = InContextClassifier(str(weights)).fit(x_train, y_train).predict_proba(x_test)[:, 1]
+    assert np.abs(plain - InContextClassifier(str(weights)).fit(recode(x_train), 1 - y_train)
+                  .predict_proba(recode(x_test))[:, 0]).max() > 1e-3  # without the average the coding matters
 
 
 def test_baselines_beat_chance_on_a_separable_task():

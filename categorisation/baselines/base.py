@@ -6,16 +6,14 @@ autograd gradients from several random starts, and the best start is kept (the r
 Per-participant fits share parameters across problems; ``per_condition`` fits every problem on its own and sums
 NLL and k, which is how the reference counted.
 """
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from scipy.optimize import minimize
-from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
-from ermi.fitting import ChoiceData, information_criteria
+from ermi.fitting import ChoiceData, information_criteria, single_thread
 
 
 @dataclass
@@ -109,19 +107,6 @@ class ContinuousModel:
         """Generating parameters for recovery studies: uniform over the model's bounds."""
         lo, hi = np.array(self.bounds(num_seqs)).T
         return rng.uniform(lo, hi)
-
-
-@contextmanager
-def single_thread():
-    """The tensors here are tiny: torch's OpenMP threads and scipy's OpenBLAS threads only spin against each
-    other (10-100x slower on a busy machine). threadpoolctl comes with scikit-learn."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(1):
-            yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def fit_participants(model, data: ChoiceData, restarts=5, seed=0, per_condition=False, llm=None, progress=True):

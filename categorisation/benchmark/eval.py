@@ -2,9 +2,10 @@
 
 Each set of the cached evaluation data (save_eval_data.py) has 30 training and 70 test points with 4 features.
 A learner fits the training points and scores the test points; accuracy and ROC-AUC are kept per (task, set).
-A meta-learner scores the test points of all sets in batched forward passes (4,096 queries each, never one pass
-per point): each query is its own sequence, the 30 training points with their labels as feedback followed by the
-query point. Inputs are clipped to [0, 1] for the meta-learners (test points keep the training points' scale).
+A meta-learner is the scikit-learn estimator ermi.classifier.InContextClassifier: it scores all test points of a
+set in one forward pass, each test point a query after the 30 training points (never one pass per point). Inputs
+are clipped to [0, 1] (test points keep the training points' scale). ``--n-codings K`` averages each prediction
+over K codings of the data (label swap, feature flips and order), as the human fits do.
 
     python categorisation/benchmark/eval.py --offline --models ermi_categorisation_dim4 mi_categorisation_dim4
 """
@@ -27,7 +28,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.svm import SVC
 from tqdm import tqdm
 
-from ermi.episodes import make_tokens
+from ermi.classifier import InContextClassifier
 from ermi.model import load_model
 from ermi.paths import FIGURES, device_or_default, domain_dir, ensure_parent, resolve_model, write_sidecar
 
@@ -68,27 +69,6 @@ def load_sets(path, max_sets=None):
     return tasks, sets, x, y
 
 
-def query_tokens(x_train, y_train, x_test):
-    """[S * Q, C + 1, D + 1] sequences: the C training tokens of a set, then one query (feedback = last label)."""
-    S, Q, D = x_test.shape
-    context = make_tokens(x_train, y_train)
-    query = torch.cat([x_test, y_train[:, -1:, None].expand(S, Q, 1)], dim=-1)
-    context = context[:, None].expand(S, Q, *context.shape[1:])
-    return torch.cat([context, query[:, :, None]], dim=2).reshape(S * Q, -1, D + 1)
-
-
-@torch.no_grad()
-def meta_learner_probabilities(model, x_train, y_train, x_test, batch_size=4096):
-    """P(y = 1) of every test point [S, Q]; inputs clipped to [0, 1], the range the meta-learner was trained on.
-    One forward pass when batch_size >= S * Q; batch_size only bounds memory."""
-    device = next(model.parameters()).device
-    args = [torch.as_tensor(a, dtype=torch.float32, device=device) for a in (x_train, y_train, x_test)]
-    args[0], args[2] = args[0].clamp(0, 1), args[2].clamp(0, 1)
-    tokens = query_tokens(*args)
-    logits = torch.cat([model(chunk)[:, -1] for chunk in tokens.split(batch_size)])
-    return torch.sigmoid(logits).reshape(x_test.shape[:2]).cpu().numpy()
-
-
 def scores(predicted, score, y):
     """(accuracy, ROC-AUC) of 0/1 predictions and a ranking score for labels y; AUC is NaN when y has one class."""
     accuracy = float((predicted == y).mean())
@@ -107,8 +87,9 @@ def run_baselines(tasks, sets, x, y, num_train, seed=0):
     return rows
 
 
-def run_meta_learners(models, tasks, sets, x, y, num_train, device):
-    """Rows for every model that loads and takes D features; the others are skipped with a note."""
+def run_meta_learners(models, tasks, sets, x, y, num_train, device, n_codings=1):
+    """Rows for every model that loads and takes D features; the others are skipped with a note. Each set is one
+    InContextClassifier fit (its 30 training points) and one batched pass over its test points."""
     rows = []
     for name_or_path in models:
         try:
@@ -116,13 +97,15 @@ def run_meta_learners(models, tasks, sets, x, y, num_train, device):
         except FileNotFoundError:
             print(f"note: skipping {name_or_path}: no weight file (train a {x.shape[-1]}-D model first)")
             continue
-        model = load_model(path, device)
-        if model.cfg.num_dims != x.shape[-1]:
-            print(f"note: skipping {path.name}: it takes {model.cfg.num_dims} features, the data have {x.shape[-1]}")
+        num_dims = load_model(path).cfg.num_dims
+        if num_dims != x.shape[-1]:
+            print(f"note: skipping {path.name}: it takes {num_dims} features, the data have {x.shape[-1]}")
             continue
-        p = meta_learner_probabilities(model, x[:, :num_train], y[:, :num_train], x[:, num_train:])
         label = model_label(path)
-        rows += [(tasks[i], sets[i], label, *scores(p[i] > 0.5, p[i], y[i, num_train:])) for i in range(len(x))]
+        clf = InContextClassifier(str(path), n_codings=n_codings, device=device)
+        for i in tqdm(range(len(x)), desc=label):
+            p = clf.fit(x[i, :num_train], y[i, :num_train]).predict_proba(x[i, num_train:])[:, 1]
+            rows.append((tasks[i], sets[i], label, *scores(p > 0.5, p, y[i, num_train:])))
     return rows
 
 
@@ -174,6 +157,8 @@ def main(argv=None):
                                        "or eval_data_offline.csv with --offline)")
     parser.add_argument("--models", nargs="*", default=DEFAULT_MODELS, help="meta-learner weights (names or paths)")
     parser.add_argument("--max-sets", type=int, help="use only the first sets of each task (quick runs)")
+    parser.add_argument("--n-codings", type=int, default=1,
+                        help="meta-learners: average over this many codings of each set (1: as given)")
     parser.add_argument("--num-train", type=int, default=30, help="leading points of a set used for training")
     parser.add_argument("--output", help="per-(task, set) CSV (default: results_<data stem>.csv beside the data)")
     parser.add_argument("--figure", help="default: figures/benchmark_<data stem>.png")
@@ -184,7 +169,8 @@ def main(argv=None):
     started = time.time()
     data = Path(args.data or FOLDER / ("eval_data_offline.csv" if args.offline else "eval_data_cc18.csv"))
     tasks, sets, x, y = load_sets(data, args.max_sets)
-    rows = run_meta_learners(args.models, tasks, sets, x, y, args.num_train, device_or_default(args.device))
+    rows = run_meta_learners(args.models, tasks, sets, x, y, args.num_train, device_or_default(args.device),
+                             args.n_codings)
     rows += run_baselines(tasks, sets, x, y, args.num_train, args.seed)
     results = pd.DataFrame(rows, columns=["task_idx", "set_idx", "model", "accuracy", "auc"])
 
@@ -196,6 +182,7 @@ def main(argv=None):
     per_task.pivot(index="task_idx", columns="model", values="accuracy").to_csv(per_task_path)
     table = rank_table(per_task)
     write_sidecar(output, started, data=str(data), models=sorted(results.model.unique()), num_train=args.num_train,
+                  n_codings=args.n_codings,
                   per_task=str(per_task_path), summary=table.round(4).to_dict(orient="index"))
     figure = Path(args.figure or FIGURES / f"benchmark_{stem}.png")
     plot(per_task, figure)
