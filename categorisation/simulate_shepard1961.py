@@ -1,8 +1,10 @@
 """Simulate Shepard, Hovland & Jenkins (1961) types I-VI and compare the error curves with Nosofsky et al. (1994).
 
-Each model learns many random relabellings of each canonical type, in blocks that show every stimulus twice; the
-error is the expected one, 1 - P(correct), from the model's probabilities (no sampling noise). Over a grid of
-inverse temperatures (1.0 included) the beta closest to the human curves is reported.
+Each model learns each canonical type in blocks that show every stimulus twice, in several random trial orders;
+its choice probability is averaged over the whole coding group (label swap x feature flips x feature order, 96
+codings; ermi.codings), so no relabelling of a type is favoured. The error is the expected one, 1 - P(correct),
+from the model's probabilities (no sampling noise). Over a grid of inverse temperatures (1.0 included) the beta
+closest to the human curves is reported.
 
     python categorisation/simulate_shepard1961.py --model-names ermi_categorisation_dim3 mi_categorisation_dim3
 """
@@ -20,7 +22,7 @@ import torch
 from tqdm import tqdm
 
 from categorisation.experiments import SHEPARD_TYPES, load_nosofsky1994, shepard_tasks
-from ermi.episodes import make_tokens
+from ermi.codings import coded_logits, coding_group
 from ermi.model import load_model
 from ermi.paths import FIGURES, device_or_default, domain_dir, ensure_parent, resolve_model, write_sidecar
 
@@ -28,16 +30,15 @@ BLOCK = 16
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV", 5: "V", 6: "VI"}
 
 
-@torch.no_grad()
 def block_errors(model, num_tasks, num_blocks, betas, seed, device="cpu"):
     """Expected error per beta, type and block: array [len(betas), 6, num_blocks]."""
     out = np.zeros((len(betas), 6, num_blocks))
     for problem_type in SHEPARD_TYPES:
         generator = torch.Generator().manual_seed(seed + problem_type)
         x, y = shepard_tasks(problem_type, num_tasks, num_blocks, generator, BLOCK)
-        logits = model(make_tokens(x, y).to(device)).cpu().double()
+        logits = coded_logits(model, x, y, coding_group(3), device)
         for i, beta in enumerate(betas):
-            p1 = torch.sigmoid(beta * logits)
+            p1 = torch.sigmoid(beta * logits).mean(0)
             error = torch.where(y.bool(), 1 - p1, p1)
             out[i, problem_type - 1] = error.view(num_tasks, num_blocks, BLOCK).mean(dim=(0, 2)).numpy()
     return out
@@ -65,7 +66,7 @@ def plot(curves: dict, human, num_blocks, path):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--model-names", nargs="+", required=True, help="weight files or names under trained_models/")
-    parser.add_argument("--num-tasks", type=int, default=64, help="random relabellings per type")
+    parser.add_argument("--num-tasks", type=int, default=8, help="random trial orders per type")
     parser.add_argument("--num-blocks", type=int, default=10)
     parser.add_argument("--betas", type=float, nargs="+", default=[round(0.1 * i, 1) for i in range(1, 11)] + [1.5, 2.0, 3.0])
     parser.add_argument("--seed", type=int, default=0)
