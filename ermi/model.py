@@ -13,6 +13,7 @@ step and forces the unfused attention kernel). The positional
 encoding is computed on the fly, so one set of weights serves any sequence length.
 """
 import math
+import pickle
 from dataclasses import asdict, dataclass
 
 import torch
@@ -128,6 +129,9 @@ def load_model(path, device="cpu") -> MetaLearner:
         blob = torch.load(path, map_location=device, weights_only=True)
     except FileNotFoundError:
         raise FileNotFoundError(f"{path}: no such model file") from None
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as err:
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ValueError(f"{path}: not an ERMI weight file (torch.load: {reason[:120]})") from None
     if not isinstance(blob, dict) or "config" not in blob or "state_dict" not in blob:
         raise ValueError(f"{path}: not an ERMI weight file (expected a dict with 'config' and 'state_dict')")
     model = MetaLearner(ModelConfig(**blob["config"])).to(device)

@@ -16,19 +16,37 @@ FIGURES = REPO_ROOT / "figures"
 load_dotenv(REPO_ROOT / ".env", override=False)
 
 
+def env(name, default=None, aliases=()):
+    """An environment variable (or .env entry), or the first of its older aliases that is set."""
+    for key in (name, *aliases):
+        if os.environ.get(key):
+            return os.environ[key]
+    return default
+
+
 def domain_dir(domain: str) -> Path:
-    """Root of a domain folder (categorisation, functionlearning, decisionmaking)."""
-    return REPO_ROOT / domain
+    """Root of a domain folder (categorisation, functionlearning, decisionmaking): under ERMI_DIR when set
+    (the seed's BERMI_DIR is accepted too), else in the repository."""
+    return Path(env("ERMI_DIR", REPO_ROOT, aliases=("BERMI_DIR",))) / domain
+
+
+def weight_dirs() -> list:
+    """Where weight names are looked up: ERMI_WEIGHTS (or the seed's BERMI_WEIGHTS) first, then trained_models/."""
+    extra = env("ERMI_WEIGHTS", aliases=("BERMI_WEIGHTS",))
+    return [Path(extra), TRAINED_MODELS] if extra else [TRAINED_MODELS]
 
 
 def resolve_model(name_or_path) -> Path:
-    """A path to a weight file, or a short name such as ``ermi_categorisation_dim3`` under trained_models/."""
+    """A path to a weight file, or a short name such as ``ermi_categorisation_dim3`` in ERMI_WEIGHTS or
+    trained_models/."""
     path = Path(name_or_path)
-    for candidate in (path, TRAINED_MODELS / path, TRAINED_MODELS / f"{path}.pt"):
+    candidates = [path] + [folder / name for folder in weight_dirs() for name in (path, f"{path}.pt")]
+    for candidate in candidates:
         if candidate.is_file():
             return candidate
-    shipped = ", ".join(sorted(p.stem for p in TRAINED_MODELS.glob("*.pt"))) or "none"
-    raise FileNotFoundError(f"model {name_or_path!r}: no such file, nor a name under trained_models/ (shipped: {shipped})")
+    shipped = ", ".join(sorted({p.stem for folder in weight_dirs() for p in folder.glob("*.pt")})) or "none"
+    where = " or ".join(str(folder) for folder in weight_dirs())
+    raise FileNotFoundError(f"model {name_or_path!r}: no such file, nor a name in {where} (available: {shipped})")
 
 
 def file_sha256(path) -> str:
@@ -69,10 +87,6 @@ def device_or_default(requested=None) -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def env(name, default=None):
-    return os.environ.get(name, default)
 
 
 def read_table(path, required, error, **read_csv_kwargs):

@@ -15,8 +15,10 @@ from categorisation.baselines.pm import PrototypeModel
 from categorisation.baselines.rulex import Rulex
 from categorisation.baselines.run_baselines import main as run_baselines
 from categorisation.baselines.simulate_llm import main as simulate_main, parse_answer
-from categorisation.experiments import HUMAN
 from ermi.fitting import ChoiceData
+from ermi.paths import REPO_ROOT
+
+BADHAM_EXCERPT = REPO_ROOT / "tests/fixtures/badham2017_first_participants.csv"
 
 # Toy: 4 trials of 2 binary features; categories follow feature 1.
 X = [[0, 0], [1, 1], [0, 1], [1, 0]]
@@ -122,7 +124,7 @@ def test_llm_baseline_counts_invalid_answers_as_guesses():
 
 def test_run_baselines_writes_fits_csv(tmp_path):
     out = tmp_path / "gcm.csv"
-    run_baselines(["--model", "gcm", "--restarts", "2", "--output", str(out)])
+    run_baselines(["--model", "gcm", "--restarts", "2", "--data", str(BADHAM_EXCERPT), "--output", str(out)])
     df = pd.read_csv(out)
     assert list(df.columns[:2]) == ["model", "participant"]
     assert {"c", "epsilon", "w1", "w2", "w3", "nll", "n_trials", "k", "bic", "aic", "pseudo_r2"} <= set(df.columns)
@@ -134,7 +136,7 @@ def test_run_baselines_writes_fits_csv(tmp_path):
 # --- LLM choices (simulate_llm.py) ---------------------------------------------------------------------------
 @pytest.fixture
 def small_badham(tmp_path):
-    df = pd.read_csv(HUMAN / "badham2017deficits_first_participants.csv")
+    df = pd.read_csv(BADHAM_EXCERPT)
     df = df[df.participant.isin([0, 1]) & (df.groupby(["participant", "block"]).cumcount() < 4)]
     path = tmp_path / "small.csv"
     df.to_csv(path, index=False)

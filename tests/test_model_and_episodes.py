@@ -8,7 +8,7 @@ from ermi.episodes import (NEUTRAL_FEEDBACK, CorpusError, CorpusSampler, LinearP
 from ermi.model import MetaLearner, ModelConfig, load_model, save_weights
 from ermi.paths import REPO_ROOT
 
-CORPUS = REPO_ROOT / "categorisation/data/generated_tasks/llama-3_dim3_first_tasks.csv"
+CORPUS = REPO_ROOT / "tests/fixtures/llama-3_dim3_first_tasks.csv"
 
 
 def test_paper_config_parameter_count():

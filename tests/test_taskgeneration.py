@@ -22,7 +22,7 @@ from taskgeneration.parse_generated_tasks import build_corpus, check_task, paire
 from taskgeneration.prompts import DIMS, DOMAINS, default_labels, task_prompt, tasklabel_prompt
 
 REPO = Path(__file__).resolve().parent.parent
-REAL_CORPUS = REPO / "categorisation" / "data" / "generated_tasks" / "llama-3_dim3_first_tasks.csv"
+REAL_CORPUS = REPO / "tests" / "fixtures" / "llama-3_dim3_first_tasks.csv"
 
 
 def fake_llm(body):

@@ -13,6 +13,8 @@ from ermi.paths import REPO_ROOT
 from ermi.training import TrainConfig, train
 
 TINY = ["--num_layers", "2", "--d_model", "16", "--num_head", "2", "--num_hidden", "32"]
+FIXTURES = REPO_ROOT / "tests" / "fixtures"
+BADHAM = FIXTURES / "badham2017_first_participants.csv"  # participants 0-3 of the real file
 
 
 def run(*args, check=True):
@@ -74,7 +76,7 @@ def test_training_cli_writes_weights_and_model_card(tiny_models):
 
 
 def test_training_cli_on_the_real_corpus(tmp_path):
-    result = run("categorisation/train_transformer.py", "--env-name", "llama-3_dim3_first_tasks", "--shuffle",
+    result = run("categorisation/train_transformer.py", "--env-name", FIXTURES / "llama-3_dim3_first_tasks.csv", "--shuffle",
                  "--shuffle-features", "--sample-to-match-max-steps", "--max-steps", 40, "--num-episodes", 2,
                  "--batch_size", 4, "--save-every", 2, *TINY, "--save-dir", tmp_path)
     assert "2 tasks" in result.stdout and "step 2" in result.stdout
@@ -82,7 +84,8 @@ def test_training_cli_on_the_real_corpus(tmp_path):
 
 def test_fit_humans_cli_is_deterministic(tiny_models, tmp_path):
     for name in ("a", "b"):
-        run("categorisation/fit_humans.py", "--model-name", tiny_models / "mi_tiny_dim3.pt", "--output", tmp_path / f"{name}.csv")
+        run("categorisation/fit_humans.py", "--model-name", tiny_models / "mi_tiny_dim3.pt", "--data", BADHAM,
+            "--output", tmp_path / f"{name}.csv")
     a, b = pd.read_csv(tmp_path / "a.csv"), pd.read_csv(tmp_path / "b.csv")
     assert a.participant.tolist() == [0, 1, 2, 3]
     assert a.nll.tolist() == b.nll.tolist() and a.beta.tolist() == b.beta.tolist()
@@ -110,9 +113,9 @@ def test_cli_errors_are_one_line(tiny_models, tmp_path):
 def test_demo_stages_end_to_end(tiny_models, tmp_path):
     """The demo's chain on a tiny model: fit, simulate with the fitted betas, refit, and Shepard + Johansen."""
     model = tiny_models / "mi_tiny_dim3.pt"
-    run("categorisation/fit_humans.py", "--model-name", model, "--output", tmp_path / "fits.csv")
+    run("categorisation/fit_humans.py", "--model-name", model, "--data", BADHAM, "--output", tmp_path / "fits.csv")
     run("categorisation/fitted_simulations.py", "--model-name", model, "--fits", tmp_path / "fits.csv",
-        "--output", tmp_path / "simulated.csv")
+        "--data", BADHAM, "--output", tmp_path / "simulated.csv")
     run("categorisation/fit_humans.py", "--model-name", model, "--data", tmp_path / "simulated.csv",
         "--output", tmp_path / "refit.csv")
     assert len(pd.read_csv(tmp_path / "refit.csv")) == 4
