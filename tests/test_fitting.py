@@ -1,6 +1,7 @@
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -115,3 +116,17 @@ def test_write_badham_format_roundtrip(tmp_path):
     assert torch.equal(again.x, data.x) and torch.equal(again.targets, data.targets)
     assert torch.equal(again.choices * again.mask, (1 - data.targets) * data.mask)
     assert again.condition.tolist() == data.condition.tolist()
+
+
+def test_full_badham_loader_counts_participants_and_trials():
+    """The full file: 95 participants, 33,440 trials; each participant's trial count as pandas counts it
+    (384 for 29 participants, 336 for 32, 352 for 18, fewer for 16), every block of one condition."""
+    path = REPO_ROOT / "categorisation/data/human/badham2017deficits.csv"
+    data = load_badham2017(path)
+    assert len(data.participants()) == 95 and int(data.mask.sum()) == 33440
+    counts = pd.read_csv(path).groupby("participant").size()
+    per_participant = {int(p): int(data.lengths[data.participant == p].sum()) for p in data.participants()}
+    assert per_participant == counts.to_dict()
+    values = pd.Series(per_participant).value_counts()
+    assert (values[384], values[336], values[352]) == (29, 32, 18) and values.sum() == 95
+    assert (data.lengths <= 96).all() and set(np.unique(data.condition)) == {1, 2, 3, 4}
