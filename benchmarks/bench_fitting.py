@@ -1,52 +1,45 @@
-"""Time to fit a meta-learner (beta per participant) to every Badham et al. (2017) participant.
+"""Time to fit a meta-learner (beta per participant) to every Badham et al. (2017) participant, with the choice
+probability averaged over the whole coding group (96 codings of three binary features; ermi.codings).
 
-Uses the full 95-participant file when it is present; otherwise 95 participants are made by replicating the real
-excerpt's participants (same trial sequences, same format), so the timing reflects the full experiment's size.
+The network runs once per participant, every coding in the same batches; the fit then works on cached logits.
+Prints the forward pass (tokens, tokens/s) and the fit (beta; beta + epsilon) separately.
 
     python benchmarks/bench_fitting.py [--model-name ermi_categorisation_dim3]
 """
 import argparse
-import tempfile
 import time
-from pathlib import Path
 
-import numpy as np
-import torch
-
-from categorisation.experiments import HUMAN, badham_path, load_badham2017, write_badham_format
-from categorisation.fit_humans import fit
-from ermi.fitting import ChoiceData
-from ermi.paths import TRAINED_MODELS
-
-
-def full_size_file(folder) -> Path:
-    full = HUMAN / "badham2017deficits.csv"
-    if full.exists():
-        return full
-    data = load_badham2017(badham_path())
-    n = len(data.participants())
-    reps = int(np.ceil(95 / n))
-    idx = torch.as_tensor(np.tile(np.arange(len(data.lengths)), reps))
-    participant = np.repeat(np.arange(reps), len(data.lengths)) * n + np.tile(data.participant, reps)
-    copies = ChoiceData(data.x[idx], data.targets[idx], data.choices[idx], data.lengths[idx], participant,
-                        np.tile(data.condition, reps))
-    path = Path(folder) / "badham2017_95.csv"
-    write_badham_format(copies.subset(participant < 95), path)
-    return path
+from categorisation.experiments import badham_path, load_badham2017
+from ermi.codings import coding_group
+from ermi.fitting import cached_logits, fit_participants
+from ermi.model import load_model
+from ermi.paths import resolve_model
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model-name", default=str(TRAINED_MODELS / "ermi_categorisation_dim3.pt"))
+    parser.add_argument("--model-name", default="ermi_categorisation_dim3")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        path = full_size_file(folder)
-        print(f"{'method':14s} {'participants':>12s} {'trials':>8s} {'seconds':>8s}")
-        for method in ("soft_sigmoid", "both"):
-            started = time.perf_counter()
-            rows, _ = fit("badham2017", args.model_name, path, method=method)
-            seconds = time.perf_counter() - started
-            print(f"{method:14s} {len(rows):12d} {sum(r['n_trials'] for r in rows):8d} {seconds:8.1f}")
+    started = time.perf_counter()
+    data = load_badham2017(badham_path())
+    model = load_model(resolve_model(args.model_name))
+    loaded = time.perf_counter()
+    codings = coding_group(data.x.shape[-1])
+    logits = cached_logits(model, data, codings)
+    forward = time.perf_counter()
+    fit_participants(logits, data)
+    beta = time.perf_counter()
+    fit_participants(logits, data, epsilon=True)
+    both = time.perf_counter()
+    tokens = int(data.mask.sum()) * len(codings)
+    print(f"{len(data.participants())} participants, {int(data.mask.sum())} trials, {len(codings)} codings, "
+          f"model {resolve_model(args.model_name).name}")
+    print(f"{'stage':32s} {'seconds':>8s}")
+    print(f"{'load data + weights':32s} {loaded - started:8.1f}")
+    print(f"{'forward pass':32s} {forward - loaded:8.1f}   ({tokens:,} tokens, {tokens / (forward - loaded):,.0f} tokens/s)")
+    print(f"{'fit beta':32s} {beta - forward:8.1f}")
+    print(f"{'fit beta + epsilon':32s} {both - beta:8.1f}")
+    print(f"{'total, beta only (fit_humans)':32s} {beta - started:8.1f}")
 
 
 if __name__ == "__main__":

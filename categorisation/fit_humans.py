@@ -33,7 +33,7 @@ def fit(task_name, model_name, data_path=None, method="soft_sigmoid", beta_max=1
     model = load_model(model_path, device_or_default(device))
     if model.cfg.num_dims != data.x.shape[-1]:
         raise ValueError(f"{model_path}: model takes {model.cfg.num_dims} features, {data_path} has {data.x.shape[-1]}")
-    logits = cached_logits(model, data, device=device_or_default(device))
+    logits = cached_logits(model, data, device=device_or_default(device), progress=True)
     rows = fit_participants(logits, data, epsilon=method == "both", beta_max=beta_max)
     name = label or model_label(model_path)
     for row in rows:

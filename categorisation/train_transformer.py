@@ -41,6 +41,7 @@ def repo_relative(path) -> str:
 def build_data(args, device):
     """(sampler, validation Episode, num_dims, provenance) for the chosen prior or corpus."""
     if args.synthetic or args.rmc:
+        args.num_dims = args.num_dims or 3
         if args.rmc:
             prior, name = RMCPrior(args.num_dims), "rmc"
         elif args.nonlinear:
@@ -82,7 +83,8 @@ def main(argv=None):
                         help="corpus file(s): paths, or file stems under --env-dir; several files are pooled")
     parser.add_argument("--split-seed", type=int, default=0, help="seed of the 80/10/10 train/val/test task split")
     parser.add_argument("--env-dir", default=str(DOMAIN / "data" / "generated_tasks"))
-    parser.add_argument("--num-dims", type=int, default=3)
+    parser.add_argument("--num-dims", type=int, default=None,
+                        help="features: required to match a corpus when given (default: the corpus's own; 3 for priors)")
     parser.add_argument("--synthetic", action="store_true", help="train on the linear prior (MI)")
     parser.add_argument("--nonlinear", action="store_true", help="with --synthetic: random-MLP prior (PFN)")
     parser.add_argument("--rmc", action="store_true", help="train on the rational-model prior (RMC)")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from ermi.episodes import make_tokens
 
@@ -82,7 +83,7 @@ def coding_group(num_dims: int, max_codings: int = MAX_CODINGS, seed: int = 0) -
 
 @torch.inference_mode()
 def coded_logits(model, x: torch.Tensor, y: torch.Tensor, codings: Codings, device="cpu", lengths=None,
-                 max_tokens=1 << 14) -> torch.Tensor:
+                 max_tokens=1 << 14, progress=False) -> torch.Tensor:
     """Logits of the original label 1 for sequences x [S, T, D], y [S, T] under every coding: [V, S, T] (float64).
 
     Teacher-forced: trial t sees the true feedback of trials < t. All codings of a few sequences go through the
@@ -94,7 +95,8 @@ def coded_logits(model, x: torch.Tensor, y: torch.Tensor, codings: Codings, devi
     order = torch.argsort(torch.as_tensor(lengths), stable=True) if lengths is not None else torch.arange(S)
     per_batch = max(1, max_tokens // (len(codings) * max(T, 1)))
     out = torch.zeros(len(codings), S, T, dtype=torch.float64)
-    for start in range(0, S, per_batch):
+    for start in tqdm(range(0, S, per_batch), desc=f"network x {len(codings)} codings", unit="batch",
+                      disable=not progress, leave=False):
         index = order[start:start + per_batch]
         length = int(torch.as_tensor(lengths)[index].max()) if lengths is not None else T
         cx, cy = codings.apply(x[index, :length], y[index, :length])

@@ -59,13 +59,13 @@ def single_thread():
         torch.set_num_threads(before)
 
 
-def cached_logits(model, data: ChoiceData, codings: Codings = None, device="cpu") -> torch.Tensor:
+def cached_logits(model, data: ChoiceData, codings: Codings = None, device="cpu", progress=False) -> torch.Tensor:
     """Logits of choosing label 1 under every coding of the data [V, S, T], mapped back to the original coding.
 
     ``codings`` defaults to the coding group of the data's features (see ermi.codings), so that the averaged
     choice probability, and every fit built on it, does not depend on how the data happen to be coded."""
     codings = coding_group(data.x.shape[-1]) if codings is None else codings
-    return coded_logits(model, data.x, data.targets, codings, device, lengths=data.lengths)
+    return coded_logits(model, data.x, data.targets, codings, device, lengths=data.lengths, progress=progress)
 
 
 def choice_nll(logits, choices, mask, beta, epsilon=0.0) -> torch.Tensor:

@@ -13,6 +13,7 @@ def execute(name, tmp_path, monkeypatch):
     # The kernel inherits this environment: small Shepard run, results into tmp_path.
     monkeypatch.setenv("ERMI_NOTEBOOK_OUT", str(tmp_path))
     monkeypatch.setenv("ERMI_SHEPARD_TASKS", "2")
+    monkeypatch.setenv("ERMI_NOTEBOOK_DATA", str(NOTEBOOKS.parent / "tests/fixtures/badham2017_first_participants.csv"))
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
     NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
@@ -43,7 +44,7 @@ def test_decisionmaking_notebook(tmp_path, monkeypatch):
     nb = execute("decisionmaking.ipynb", tmp_path, monkeypatch)
     assert len(outputs(nb, "image/png")) == 1
     table = outputs(nb, "text/html")[-1]["data"]["text/plain"]   # the accuracy-by-trial DataFrame
-    assert "exp1_first_participants" in table and "exp3_participant0" in table
+    assert all(f"binz2022heuristics_exp{i}" in table for i in (1, 2, 3, 4))
 
 
 def test_functionlearning_notebook(tmp_path, monkeypatch):
