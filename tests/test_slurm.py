@@ -12,6 +12,7 @@ import torch
 pytestmark = pytest.mark.slurm
 REPO = Path(__file__).resolve().parents[1]
 TINY_MODEL = "--num_layers 2 --d_model 16 --num_head 2 --num_hidden 32 --device cpu"
+BADHAM_EXCERPT = REPO / "tests" / "fixtures" / "badham2017_first_participants.csv"  # 4 real participants
 
 
 def test_generation_array_writes_one_shard_per_task(slurm, tmp_path):
@@ -48,7 +49,7 @@ def test_pipeline_runs_the_llm_chain(slurm, messages_server, tmp_path):
          "--labels-args", f"{llm} --num-runs 2 --num-tasks 5", "--gen-args", f"{llm} --num-data 20",
          "--parse-args", "--backend anthropic --num-data 20",
          "--train-args", f"--num-episodes 4 --batch_size 4 --max-steps 20 --save-every 2 {TINY_MODEL}",
-         "--fit-args", "--device cpu", "--baseline-args", "--restarts 1",
+         "--fit-args", f"--device cpu --data {BADHAM_EXCERPT}", "--baseline-args", f"--restarts 1 --data {BADHAM_EXCERPT}",
          "--sim-args", "--num-tasks 2 --num-blocks 2 --betas 1.0 --device cpu"],
         cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout   # from outside the repo
     jobs = dict(line.split() for line in submitted.splitlines())
