@@ -160,7 +160,7 @@ def load_corpus(path, num_dims=None, max_steps=None, binary=True) -> TaskSet:
                 continue
             y = (task["target"].to_numpy() == labels[1]).astype(np.float32)
         else:
-            y = task["value"].to_numpy()
+            y = task["value"].to_numpy().copy()
         kept.append((task_id, inputs[task["row"].to_numpy()], y))
     if not kept:
         raise CorpusError(f"{path}: no usable task ({dict(dropped)})")
@@ -327,11 +327,66 @@ class RMCPrior:
         return x, y
 
 
-def _beta(concentration, shape, generator, device):
-    """Beta(s, s) from two Gamma draws (torch's Beta sampler takes no generator)."""
-    a = torch._standard_gamma(torch.full(shape, concentration, device=device), generator=generator)
-    b = torch._standard_gamma(torch.full(shape, concentration, device=device), generator=generator)
+def _beta(concentration, shape, generator, device, concentration0=None):
+    """Beta(a, b) from two Gamma draws (torch's Beta sampler takes no generator); b = a unless given.
+    Concentrations may be tensors that broadcast to ``shape``."""
+    a = torch._standard_gamma(torch.as_tensor(concentration, dtype=torch.float32, device=device).expand(shape),
+                              generator=generator)
+    b = concentration if concentration0 is None else concentration0
+    b = torch._standard_gamma(torch.as_tensor(b, dtype=torch.float32, device=device).expand(shape), generator=generator)
     return a / (a + b).clamp_min(1e-30)
+
+
+def lkj_cholesky(batch_size, dim, eta, generator, device="cpu"):
+    """Cholesky factors [B, dim, dim] of correlation matrices ~ LKJ(eta), by the C-vine method (Lewandowski,
+    Kurowicka & Joe 2009): the partial correlation of column j (1-based) is 2 Beta(a, a) - 1 with
+    a = eta + (dim - 1 - j) / 2, turned into a Cholesky row by stick-breaking. Every correlation then has the
+    LKJ marginal (variance 1/7 for dim 4, eta 2); torch's own onion sampler takes no generator, and its
+    marginals differ between pairs (checked in the tests)."""
+    j = torch.arange(1, dim, dtype=torch.float32, device=device)
+    a = (eta + (dim - 1 - j) / 2).expand(batch_size, dim, dim - 1)
+    z = 2 * _beta(a, (batch_size, dim, dim - 1), generator, device) - 1
+    L = torch.zeros(batch_size, dim, dim, device=device)
+    L[:, 0, 0] = 1.0
+    for i in range(1, dim):
+        remaining = torch.ones(batch_size, device=device)
+        for col in range(i):
+            L[:, i, col] = z[:, i, col] * remaining.sqrt()
+            remaining = remaining - L[:, i, col] ** 2
+        L[:, i, i] = remaining.clamp_min(0).sqrt()
+    return L
+
+
+class PairedComparisonPrior:
+    """The decision-making simulator of Binz et al. (2022): per task, weights w ~ N(0, I_K), cue correlations
+    ~ LKJ(eta), each option's cues ~ N(0, Sigma); x = cues(A) - cues(B) and A is better with probability
+    Phi(w.x / (sqrt(2) sigma)) (criterion noise sigma per option). Conditions change only the weights:
+    ``ranking`` sorts the cues by |w| (largest first), ``direction`` makes every weight positive, ``none`` keeps
+    them as drawn. Labels y = 1 when A is better."""
+
+    CONDITIONS = ("ranking", "direction", "none")
+
+    def __init__(self, num_dims, condition="none", sigma=0.1, eta=2.0):
+        if condition not in self.CONDITIONS:
+            raise ValueError(f"condition must be one of {', '.join(self.CONDITIONS)}, got {condition!r}")
+        self.num_dims, self.condition, self.sigma, self.eta = num_dims, condition, sigma, eta
+
+    def weights(self, batch_size, generator, device="cpu"):
+        w = torch.randn(batch_size, self.num_dims, generator=generator, device=device)
+        if self.condition == "ranking":
+            w = w.gather(1, w.abs().argsort(dim=1, descending=True))
+        elif self.condition == "direction":
+            w = w.abs()
+        return w
+
+    def sample_tasks(self, batch_size, num_trials, generator, device="cpu"):
+        w = self.weights(batch_size, generator, device)
+        L = lkj_cholesky(batch_size, self.num_dims, self.eta, generator, device)
+        cues = torch.randn(batch_size, 2, num_trials, self.num_dims, generator=generator, device=device) @ L.transpose(1, 2)[:, None]
+        x = cues[:, 0] - cues[:, 1]
+        noise = self.sigma * torch.randn(batch_size, num_trials, 2, generator=generator, device=device)
+        y = ((x @ w[..., None])[..., 0] + noise[..., 0] - noise[..., 1]).gt(0).float()
+        return x, y
 
 
 class PriorSampler:
@@ -365,7 +420,7 @@ class PriorSampler:
         return TaskSet(scale_per_task(x, lengths), y, lengths, list(range(num_tasks)))
 
 
-PRIORS = {"linear": LinearPrior, "mlp": MLPPrior, "rmc": RMCPrior}
+PRIORS = {"linear": LinearPrior, "mlp": MLPPrior, "rmc": RMCPrior, "paired": PairedComparisonPrior}
 
 
 def add_label_noise(ep: Episode, noise: float, generator) -> Episode:

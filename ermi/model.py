@@ -20,7 +20,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-HEADS = {"bernoulli": 1, "gaussian": 2}
+HEADS = {"bernoulli": 1, "gaussian": 2, "weights": None}  # weights: one output per feature (cue)
 
 
 @dataclass
@@ -89,30 +89,46 @@ class MetaLearner(nn.Module):
         self.drop = nn.Dropout(cfg.dropout)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.num_layers))
         self.ln_f = nn.LayerNorm(cfg.d_model)
-        self.head = nn.Linear(cfg.d_model, HEADS[cfg.head])
+        self.head = nn.Linear(cfg.d_model, HEADS[cfg.head] or cfg.num_dims)
 
     def forward(self, tokens: torch.Tensor, num_queries: int = 0) -> torch.Tensor:
-        """Bernoulli head: logits [B, T]. Gaussian head: [B, T, 2] holding (mean, log-variance).
+        """Bernoulli and weights heads: logits [B, T]. Gaussian head: [B, T, 2] holding (mean, log-variance).
 
         ``num_queries=Q``: the last Q tokens are independent queries after the first C = T - Q (context) tokens.
         Each sits at position C, attends to the context and itself only, and gets exactly the output it would get
         as the last token of its own sequence ``context + [query]``; so Q test points cost one pass, not Q."""
         if tokens.shape[-1] != self.cfg.num_dims + 1:
             raise ValueError(f"tokens have {tokens.shape[-1]} channels; this model takes num_dims + 1 = {self.cfg.num_dims + 1}")
+        if self.cfg.head == "weights":
+            return (self.cue_weights(tokens) * tokens[..., :-1]).sum(-1)
+        out = self.head(self.ln_f(self._hidden(tokens, num_queries)))
+        return out.squeeze(-1) if self.cfg.head == "bernoulli" else out
+
+    def _hidden(self, tokens: torch.Tensor, num_queries: int = 0) -> torch.Tensor:
         T = tokens.shape[1]
         positions = sinusoidal_positions(T - num_queries + 1, self.cfg.d_model, tokens.device, tokens.dtype)
+        mask = None
         if num_queries:
             C = T - num_queries
             positions = torch.cat([positions[:C], positions[C:].expand(num_queries, -1)])
             index = torch.arange(T, device=tokens.device)
             mask = (index[None, :] <= index[:, None]) & ((index[None, :] < C) | (index[None, :] == index[:, None]))
-        else:
-            mask = None
         h = self.drop(self.embed(tokens) + positions[:T])
         for block in self.blocks:
             h = block(h, mask)
-        out = self.head(self.ln_f(h))
-        return out.squeeze(-1) if self.cfg.head == "bernoulli" else out
+        return h
+
+    def cue_weights(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Weights head: the cue weights w_t [B, T, K] of every trial, from the history before trial t only.
+
+        The tokens are the usual [x_t, y_{t-1}]; the network reads them shifted, [x_{t-1}, y_{t-1}] (zeros before
+        the first trial), so w_t cannot depend on x_t and P(y_t = 1) = sigmoid(w_t . x_t) is a linear strategy
+        whose weights are readable trial by trial (DESIGN section 3)."""
+        if self.cfg.head != "weights":
+            raise ValueError(f"cue weights need the weights head; this model has a {self.cfg.head} head")
+        x = tokens[..., :-1]
+        history = torch.cat([torch.cat([torch.zeros_like(x[:, :1]), x[:, :-1]], dim=1), tokens[..., -1:]], dim=-1)
+        return self.head(self.ln_f(self._hidden(history)))
 
     def choice_probability(self, tokens: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
         """P(y_t = 1) = sigmoid(beta * logit_t); beta is a test-time inverse temperature, never stored."""
