@@ -10,7 +10,6 @@ closest to the human curves is reported.
 """
 import argparse
 import time
-from pathlib import Path
 
 import matplotlib
 

@@ -400,24 +400,28 @@ class PriorSampler:
     plain one, so the finished model is trained on the prior it is named after.
     """
 
-    def __init__(self, prior, num_trials, device="cpu", repeat_stimuli=None, repeat_until=0):
+    def __init__(self, prior, num_trials, device="cpu", repeat_stimuli=None, repeat_until=0, scale=True):
         if repeat_stimuli is not None and isinstance(prior, RMCPrior):
             raise ValueError("repeat_stimuli applies to the continuous priors; RMC stimuli are binary and repeat anyway")
         self.prior, self.num_trials, self.device = prior, num_trials, device
         self.repeat_stimuli, self.repeat_until = repeat_stimuli, repeat_until
+        self.scale = scale  # min-max per task (categorisation); off for signed cue differences (decision making)
+
+    def _scaled(self, x, lengths):
+        return scale_per_task(x, lengths) if self.scale else x
 
     def sample(self, batch_size, generator, step=0) -> Episode:
         repeats = {"num_stimuli": self.repeat_stimuli} if self.repeat_stimuli and step < self.repeat_until else {}
         x, y = self.prior.sample_tasks(batch_size, self.num_trials, generator, self.device, **repeats)
         lengths = torch.full((batch_size,), self.num_trials, device=self.device)
-        return episode(scale_per_task(x, lengths), y, lengths)
+        return episode(self._scaled(x, lengths), y, lengths)
 
     def taskset(self, num_tasks, seed) -> TaskSet:
         """A fixed set of tasks (validation / test / export), reproducible from its seed."""
         generator = torch.Generator(device=self.device).manual_seed(seed)
         x, y = self.prior.sample_tasks(num_tasks, self.num_trials, generator, self.device)
         lengths = torch.full((num_tasks,), self.num_trials, device=self.device)
-        return TaskSet(scale_per_task(x, lengths), y, lengths, list(range(num_tasks)))
+        return TaskSet(self._scaled(x, lengths), y, lengths, list(range(num_tasks)))
 
 
 PRIORS = {"linear": LinearPrior, "mlp": MLPPrior, "rmc": RMCPrior, "paired": PairedComparisonPrior}

@@ -57,6 +57,12 @@ def file_sha256(path) -> str:
     return digest.hexdigest()
 
 
+def repo_relative(path) -> str:
+    """A path relative to the repository when it lies inside it (portable model cards), else absolute."""
+    path = Path(path).resolve()
+    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
+
+
 def git_commit() -> str:
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=5)

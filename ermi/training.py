@@ -50,7 +50,7 @@ def evaluate(model, ep: Episode, chunk=256) -> dict:
     """Loss and greedy accuracy on a fixed episode, with the live model in eval mode."""
     was_training = model.training
     model.eval()
-    bernoulli = model.cfg.head == "bernoulli"
+    bernoulli = model.cfg.head in ("bernoulli", "weights")  # binary choices
     losses, correct, n = 0.0, 0.0, 0
     for start in range(0, len(ep.tokens), chunk):
         part = Episode(*(t[start:start + chunk] for t in (ep.tokens, ep.targets, ep.mask)))
@@ -203,6 +203,88 @@ def add_training_args(parser, num_episodes=20000, max_steps=250, batch_size=64):
                         help="early stopping: stop after this many validations (--save-every apart) without a lower "
                              "validation loss; the shipped weights are those of the lowest one (0: off)")
     return parser
+
+
+def corpus_paths(names, folder) -> list:
+    """Each name is a corpus file (a path, with or without .csv) or a file stem under ``folder``."""
+    from pathlib import Path
+
+    from ermi.episodes import CorpusError
+
+    paths = []
+    for name in names:
+        candidates = [Path(name), Path(f"{name}.csv"), Path(folder) / name, Path(folder) / f"{name}.csv"]
+        found = next((p for p in candidates if p.is_file()), None)
+        if found is None:
+            raise CorpusError(f"{name}: no such corpus (looked for {', '.join(map(str, candidates))})")
+        paths.append(found)
+    return paths
+
+
+def split_corpus(tasks, paths, split_seed=0):
+    """Train / val / test TaskSets (80/10/10 by task, seeded) and their provenance for the model card: corpus
+    files and hashes, split sizes, dropped tasks, and the held-out (val, test) task ids by file."""
+    from ermi.paths import file_sha256, repo_relative
+
+    train_set, val_set, test_set = tasks.split(seed=split_seed)
+    if len(val_set) == 0:
+        train_set = val_set = tasks
+        print(f"warning: {', '.join(map(str, paths))} has only {len(tasks)} usable task(s), too few to split; "
+              f"training and validating on all of them")
+    provenance = {"corpus": [repo_relative(p) for p in paths], "corpus_sha256": [file_sha256(p) for p in paths],
+                  "num_tasks": len(tasks), "num_train_tasks": len(train_set), "num_val_tasks": len(val_set),
+                  "num_test_tasks": len(test_set), "split_seed": split_seed, "dropped_tasks": tasks.dropped,
+                  "val_tasks": val_set.described(), "test_tasks": test_set.described()}
+    print(f"{', '.join(p.name for p in paths)}: {len(tasks)} tasks ({len(train_set)} train / {len(val_set)} val / "
+          f"{len(test_set)} test), {tasks.num_dims} features; dropped: {tasks.dropped or 'none'}")
+    return train_set, val_set, test_set, provenance
+
+
+# Provenance a resumed run must share with its checkpoint (what the training data are).
+RESUME_DATA_MUST_MATCH = ("prior", "repeat_stimuli", "repeat_until", "corpus_sha256", "split_seed", "condition")
+
+
+def run_training(parser, args, build_data, domain_dir, head="bernoulli", run_name="synthetic", **card_fields):
+    """The body of every domain's train_transformer.py: data (``build_data(args, device)`` returns sampler,
+    validation Episode, num_dims, provenance), model and training configs from the shared flags, a checkpoint
+    named ``{run_name}_{prior}_dim{D}_run{id}.ckpt`` under --save-dir, resume checks, training, and the weights +
+    model card at --output."""
+    from pathlib import Path
+
+    from ermi.episodes import CorpusError, NoisySampler
+    from ermi.paths import device_or_default, ensure_parent
+
+    device = device_or_default(args.device)
+    try:
+        sampler, val_episode, num_dims, provenance = build_data(args, device)
+    except (CorpusError, ValueError) as err:
+        parser.exit(2, f"error: {err}\n")
+    if args.noise > 0:
+        sampler = NoisySampler(sampler, args.noise)
+    model_cfg = ModelConfig(num_dims=num_dims, d_model=args.d_model, num_layers=args.num_layers,
+                            num_head=args.num_head, num_hidden=args.num_hidden, dropout=args.dropout, head=head)
+    train_cfg = TrainConfig(num_episodes=args.num_episodes, batch_size=args.batch_size, lr=args.lr,
+                            save_every=args.save_every, print_every=args.print_every,
+                            seed=args.seed + 1000 * args.first_run_id, device=device, patience=args.patience)
+    save_dir = Path(args.save_dir or Path(domain_dir) / "checkpoints")
+    checkpoint = ensure_parent(save_dir / f"{run_name}_{provenance['prior']}_dim{num_dims}_run{args.first_run_id}.ckpt")
+    if args.resume and checkpoint.exists():
+        before = torch.load(checkpoint, map_location="cpu", weights_only=False).get("provenance", {})
+        changed = [k for k in RESUME_DATA_MUST_MATCH if before.get(k) != provenance.get(k)]
+        if changed:
+            parser.exit(2, f"error: {checkpoint}: cannot resume with changed --{changed[0].replace('_', '-')} "
+                           f"({before.get(changed[0])} -> {provenance.get(changed[0])})\n")
+    started = time.time()
+    ckpt = train(model_cfg, train_cfg, sampler, val_episode, checkpoint, resume=args.resume,
+                 extra={"provenance": provenance})
+    if dist.is_initialized() and dist.get_rank() != 0:
+        return
+    last = ckpt["history"][-1]
+    print(f"checkpoint {checkpoint}: step {ckpt['step']}, loss {last['loss']:.4f}, val acc {last['val_acc']:.3f} "
+          f"({time.time() - started:.0f} s this run)")
+    if args.output:
+        write_model_card(args.output, ckpt, **provenance, max_steps=args.max_steps, noise=args.noise, **card_fields)
+        print(f"weights {args.output} (+ model card)")
 
 
 def write_model_card(output, ckpt: dict, **fields):

@@ -17,12 +17,13 @@ ARGS = ["--synthetic", "--num-dims", "3", "--max-steps", "8", "--num-episodes", 
 DRIVER = textwrap.dedent("""\
     import os, sys, torch
     import categorisation.train_transformer as cli
-    real_train = cli.train
+    import ermi.training
+    real_train = ermi.training.train
     def train(*args, **kwargs):
         ckpt = real_train(*args, **kwargs)
         torch.save(ckpt["state_dict"], os.path.join(os.environ["RANK_DIR"], f"rank{os.environ.get('RANK', '0')}.pt"))
         return ckpt
-    cli.train = train
+    ermi.training.train = train
     cli.main(sys.argv[1:])
 """)
 
