@@ -1,0 +1,88 @@
+"""Parameter and model recovery on the design of Binz et al. (2022).
+
+Synthetic participants take the real participants' trial sequences (cue differences and feedback) of one
+experiment; each model generates their choices with a known inverse temperature beta (uniform over --beta-range),
+then every model is refitted to every synthetic participant. Reported: r(true beta, recovered beta) per model and
+the confusion matrix P(best BIC = fitted model | generating model).
+
+    python decisionmaking/recovery.py --experiment 1
+"""
+import argparse
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from decisionmaking.experiments import EXPERIMENTS, load_experiment
+from decisionmaking.fit_humans import baseline_logits, default_models, meta_learner_logits
+from ermi.fitting import fit_participants, simulate_choices
+from ermi.model import load_model
+from ermi.paths import FIGURES, domain_dir, ensure_parent, write_sidecar
+from ermi.recovery import confusion, parameter_recovery, plot
+
+OUTPUT_DIR = domain_dir("decisionmaking") / "data" / "recovery"
+
+
+def all_logits(number, models) -> dict:
+    """label -> logits [V, S, T] of every model that can generate choices (guessing cannot: it has no beta)."""
+    experiment = EXPERIMENTS[number]
+    data = load_experiment(number)
+    logits = {k: v for k, v in baseline_logits(data, experiment.num_cues).items() if k != "guessing"}
+    for label, path in models.items():
+        logits[label] = meta_learner_logits(load_model(path), data)
+    return data, logits
+
+
+def run(data, logits: dict, beta_range=(0.5, 3.0), seed=0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    participants = data.participants()
+    records = []
+    for generator, gen_logits in logits.items():
+        beta = rng.uniform(*beta_range, len(participants))
+        per_sequence = beta[np.searchsorted(participants, data.participant)]
+        choices = simulate_choices(gen_logits, data, per_sequence, torch.Generator().manual_seed(int(rng.integers(2**31))))
+        simulated = replace(data, choices=choices)
+        for fitted, fit_logits in logits.items():
+            for row, true_beta in zip(fit_participants(fit_logits, simulated), beta):
+                record = {"generator": generator, "fitted": fitted, "participant": row["participant"],
+                          "bic": row["bic"], "nll": row["nll"], "k": row["k"]}
+                if fitted == generator:
+                    record.update({"true_beta": true_beta, "fit_beta": row["beta"]})
+                records.append(record)
+    return pd.DataFrame(records)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--experiment", type=int, default=1, choices=sorted(EXPERIMENTS))
+    parser.add_argument("--beta-range", nargs=2, type=float, default=[0.5, 3.0])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--output-dir", default=str(OUTPUT_DIR))
+    parser.add_argument("--figure", default=None, help="default: figures/binz2022_exp<N>_recovery.png")
+    args = parser.parse_args(argv)
+    started = time.time()
+    experiment = EXPERIMENTS[args.experiment]
+    data, logits = all_logits(args.experiment, default_models(experiment.condition))
+    records = run(data, logits, tuple(args.beta_range), args.seed)
+    conf, params = confusion(records), parameter_recovery(records)
+    out = Path(args.output_dir)
+    stem = experiment.name
+    records.to_csv(ensure_parent(out / f"{stem}_recovery_fits.csv"), index=False)
+    conf.to_csv(out / f"{stem}_model_confusion.csv")
+    params.to_csv(out / f"{stem}_parameter_recovery.csv", index=False)
+    write_sidecar(out / f"{stem}_model_confusion.csv", started, experiment=args.experiment, seed=args.seed,
+                  beta_range=args.beta_range, models=list(logits))
+    figure = args.figure or FIGURES / f"{stem}_recovery.png"
+    plot(conf, params, records, figure)
+    print("model recovery (rows: generating, columns: best BIC):")
+    print(conf.round(2).to_string())
+    print("parameter recovery:")
+    print(params.round(3).to_string(index=False))
+    print(f"-> {out}/{stem}_*.csv, {figure} ({time.time() - started:.1f}s)")
+
+
+if __name__ == "__main__":
+    main()
