@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 
 from ermi.fitting import ChoiceData
-from ermi.paths import domain_dir, read_table
+from ermi.paths import domain_dir, read_table, show_cell
 
 DATA = domain_dir("categorisation") / "data"
 HUMAN = DATA / "human"
@@ -23,11 +23,6 @@ BADHAM_COLUMNS = ("participant", "task", "trial", "choice", "correct_choice", "b
 
 class DataError(ValueError):
     """A human-data problem, phrased as ``file:row: problem``."""
-
-
-def _show(value) -> str:
-    """A cell as a user would write it: strings quoted, numbers plain (no numpy reprs)."""
-    return repr(value) if isinstance(value, str) else str(value.item() if hasattr(value, "item") else value)
 
 
 def badham_path() -> Path:
@@ -45,7 +40,7 @@ def load_badham2017(path=None) -> ChoiceData:
         bad = ~df[column].isin(["j", "f"])
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise DataError(f"{path}:{line[i]}: {column} is {_show(df[column].iloc[i])}, expected 'j' or 'f'")
+            raise DataError(f"{path}:{line[i]}: {column} is {show_cell(df[column].iloc[i])}, expected 'j' or 'f'")
     features = ["feature1", "feature2", "feature3"]
     for column in features + ["participant", "block", "trial", "condition"]:
         values = pd.to_numeric(df[column], errors="coerce")
@@ -55,7 +50,7 @@ def load_badham2017(path=None) -> ChoiceData:
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             expected = "0 or 1" if column in features else "an integer"
-            raise DataError(f"{path}:{line[i]}: {column} is {_show(df[column].iloc[i])}, expected {expected}")
+            raise DataError(f"{path}:{line[i]}: {column} is {show_cell(df[column].iloc[i])}, expected {expected}")
     df = df.assign(line=line).sort_values(["participant", "block", "trial"], kind="stable")
     groups = list(df.groupby(["participant", "block"], sort=True))
     for (pid, block), g in groups:

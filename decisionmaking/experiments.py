@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 
 from ermi.fitting import ChoiceData
-from ermi.paths import domain_dir, read_table
+from ermi.paths import domain_dir, read_table, show_cell
 
 DATA = domain_dir("decisionmaking") / "data"
 HUMAN = DATA / "human"
@@ -62,7 +62,7 @@ def load_binz2022(path, num_cues=4) -> ChoiceData:
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             expected = {"choice": "0 or 1", "target": "0 or 1"}.get(column, "a number" if column in CUES else "an integer")
-            raise DataError(f"{path}:{line[i]}: {column} is {df[column].iloc[i]!r}, expected {expected}")
+            raise DataError(f"{path}:{line[i]}: {column} is {show_cell(df[column].iloc[i])}, expected {expected}")
         df[column] = values
     df = df.assign(line=line).sort_values(["participant", "task", "step"], kind="stable")
     duplicated = df.duplicated(["participant", "task", "step"])

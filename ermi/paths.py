@@ -95,6 +95,11 @@ def device_or_default(requested=None) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def show_cell(value) -> str:
+    """A CSV cell as a user would write it in an error message: strings quoted, numbers plain (no numpy reprs)."""
+    return repr(value) if isinstance(value, str) else str(value.item() if hasattr(value, "item") else value)
+
+
 def read_table(path, required, error, **read_csv_kwargs):
     """Read a CSV that must have ``required`` columns and rows; problems raise ``error`` as one ``file:row`` line."""
     import pandas as pd
