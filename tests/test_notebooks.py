@@ -42,9 +42,13 @@ def test_categorisation_notebook(tmp_path, monkeypatch):
 
 def test_decisionmaking_notebook(tmp_path, monkeypatch):
     nb = execute("decisionmaking.ipynb", tmp_path, monkeypatch)
-    assert len(outputs(nb, "image/png")) == 1
-    table = outputs(nb, "text/html")[-1]["data"]["text/plain"]   # the accuracy-by-trial DataFrame
-    assert all(f"binz2022heuristics_exp{i}" in table for i in (1, 2, 3, 4))
+    assert len(outputs(nb, "image/png")) == 2   # accuracy by trial, Gini coefficients
+    tables = [o["data"]["text/plain"] for o in outputs(nb, "text/html")]
+    assert all(f"binz2022heuristics_exp{i}" in tables[0] for i in (1, 2, 3, 4))   # accuracy by trial
+    assert "ideal_observer" in tables[1] and "exp. 2 (direction)" in tables[1]      # mean BIC per experiment
+    assert "people" in tables[2]                                                    # Gini per experiment
+    for number in (1, 2, 3, 4):
+        assert (tmp_path / "dm_fits" / f"binz2022_exp{number}_comparison.csv").exists()
 
 
 def test_functionlearning_notebook(tmp_path, monkeypatch):
