@@ -4,8 +4,10 @@ Every numbered line of a reply is a candidate row; prose around the rows is igno
 has exactly D numbers and a usable target (a known category label, or a number); every rejected row and task is
 counted by reason, so a weak or truncated reply never crashes a run and its cost is visible. The corpus has the
 columns of DESIGN §2: ``task_id, trial_id, input, target`` plus the names the task was generated from.
-Decision-making rows are options; pairs of options become paired comparisons (input = cue differences a - b,
-target A when option a is higher on the criterion).
+Decision-making rows are options (input = cue values, target = criterion), the format of the published Llama-3
+corpus; the trainer turns a task's options into paired comparisons with the reference's converter
+(decisionmaking/problems.py: z-scored cues, row i against row i + N/2), so generated and published corpora give
+problems the same way.
 
     python taskgeneration/parse_generated_tasks.py --domain categorisation --num-dim 3 --num-data 100
 """
@@ -18,7 +20,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ermi.paths import domain_dir, ensure_parent, write_sidecar
@@ -92,17 +93,6 @@ def check_task(rows, domain, min_rows):
     return None
 
 
-def paired_comparisons(rows, seed):
-    """Options -> comparisons: a seeded shuffle pairs option 2k with 2k+1; ties on the criterion are dropped."""
-    order = np.random.default_rng(seed).permutation(len(rows))
-    pairs = []
-    for a, b in zip(order[0::2], order[1::2]):
-        (xa, ya), (xb, yb) = rows[a], rows[b]
-        if ya != yb:
-            pairs.append(([round(p - q, 10) for p, q in zip(xa, xb)], "A" if ya > yb else "B"))
-    return pairs
-
-
 def task_rows(record, domain, num_dim, min_rows):
     """One raw record -> (corpus rows, row rejections, task rejection reason or None)."""
     if record.get("error"):
@@ -111,9 +101,6 @@ def task_rows(record, domain, num_dim, min_rows):
     rows, rejected = parse_reply(record.get("text", ""), domain, num_dim, labels.get("category_names"),
                                  record.get("stop_reason") == "max_tokens")
     reason = check_task(rows, domain, min_rows)
-    if reason is None and domain == "decisionmaking":
-        rows = paired_comparisons(rows, record["task_id"])
-        reason = None if rows else "no untied comparison"
     return (rows if reason is None else []), rejected, reason
 
 

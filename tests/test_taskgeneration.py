@@ -14,11 +14,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from decisionmaking.problems import problems_from_options
 from ermi.episodes import load_corpus
 from taskgeneration import generate_synthetic_data, generate_tasklabels, generate_tasks, parse_generated_tasks
 from taskgeneration.common import read_jsonl
 from taskgeneration.generate_tasklabels import parse_tasklabels
-from taskgeneration.parse_generated_tasks import build_corpus, check_task, paired_comparisons, parse_reply
+from taskgeneration.parse_generated_tasks import build_corpus, check_task, parse_reply
 from taskgeneration.prompts import DIMS, DOMAINS, default_labels, task_prompt, tasklabel_prompt
 
 REPO = Path(__file__).resolve().parent.parent
@@ -124,17 +125,21 @@ def test_task_checks_count_one_label_and_too_few_rows():
     assert report["tasks_rejected"] == {"fewer than 10 valid rows": 1, "LLM error": 1, "one label only": 1}
 
 
-def test_function_learning_and_decision_making_rows():
+def test_function_learning_and_decision_making_rows(tmp_path):
     fl = "\n".join(f"{i}: {i * 1.5}, {10 + 2 * i}" for i in range(1, 21))
     corpus, report = build_corpus([{"key": 0, "task_id": 0, "text": fl,
                                     "labels": {"feature_names": ["hours"], "target_name": "score"}}], "functionlearning", 1)
     assert report["tasks_accepted"] == 1 and corpus["target"].tolist() == [10.0 + 2 * i for i in range(1, 21)]
     assert corpus["target_name"].iloc[0] == "score"
-    options = [([float(i % 7), float(i)], float(i % 7)) for i in range(20)]  # cue 0 is the criterion; ties exist
-    pairs = paired_comparisons(options, seed=0)
-    assert 5 <= len(pairs) < 10  # 10 pairs minus the tied ones
-    assert all(diff[0] != 0 and target == ("A" if diff[0] > 0 else "B") for diff, target in pairs)
-    assert pairs == paired_comparisons(options, seed=0) and pairs != paired_comparisons(options, seed=1)
+    dm = "\n".join(f"{i}: {i % 7}, {30 - i}, {2.5 * (i % 7)}" for i in range(1, 21))  # criterion follows cue 0
+    corpus, report = build_corpus([{"key": 0, "task_id": 3, "text": dm,
+                                    "labels": {"feature_names": ["a", "b"], "target_name": "value"}}], "decisionmaking", 2)
+    assert report["tasks_accepted"] == 1 and len(corpus) == 20  # options, as in the published corpus
+    corpus.to_csv(tmp_path / "dm.csv", index=False)
+    problems = problems_from_options(tmp_path / "dm.csv")  # the trainer's converter
+    assert problems.lengths.tolist() == [10]  # row i against row i + 10
+    x, y = problems.x[0], problems.y[0]
+    assert all((label == 1.0) == (diff > 0) for diff, label in zip(x[:, 0].tolist(), y.tolist()) if diff != 0)
 
 
 def test_label_lines_parse_per_domain():
