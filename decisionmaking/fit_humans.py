@@ -28,10 +28,11 @@ from ermi.paths import TRAINED_MODELS, domain_dir, file_sha256, resolve_model
 OUTPUT_DIR = domain_dir("decisionmaking") / "data" / "model_comparison"
 
 
-def default_models(condition) -> dict:
-    """label -> weights: MI-DM trained on the experiment's own condition, and ERMI-DM (ranked LLM problems)."""
-    candidates = {"mi": TRAINED_MODELS / f"mi_decisionmaking_{condition}.pt",
-                  "ermi": TRAINED_MODELS / "ermi_decisionmaking_ranking.pt"}
+def default_models(condition, folder=TRAINED_MODELS) -> dict:
+    """label -> weights: MI-DM trained on the experiment's own condition, and ERMI-DM (ranked LLM problems), where
+    ``folder`` has them."""
+    folder = Path(folder)
+    candidates = {"mi": folder / f"mi_decisionmaking_{condition}.pt", "ermi": folder / "ermi_decisionmaking_ranking.pt"}
     return {label: path for label, path in candidates.items() if path.exists()}
 
 
@@ -90,6 +91,9 @@ def main(argv=None):
     parser.add_argument("--models", nargs="*", default=None,
                         help="meta-learner weight files or names (default: MI-DM of the experiment's condition and "
                              "ERMI-DM, where shipped); the label is the file name up to the first underscore")
+    parser.add_argument("--weights-dir", default=str(TRAINED_MODELS),
+                        help="where the default meta-learners (mi_decisionmaking_<condition>.pt, "
+                             "ermi_decisionmaking_ranking.pt) are looked up")
     parser.add_argument("--baselines", nargs="*", default=list(NAMES), choices=NAMES)
     parser.add_argument("--beta-max", type=float, default=10.0)
     parser.add_argument("--output-dir", default=str(OUTPUT_DIR))
@@ -98,7 +102,7 @@ def main(argv=None):
         started = time.time()
         experiment = EXPERIMENTS[number]
         try:
-            models = default_models(experiment.condition) if args.models is None else \
+            models = default_models(experiment.condition, args.weights_dir) if args.models is None else \
                 {Path(m).stem.split("_")[0]: resolve_model(m) for m in args.models}
             results = fit_experiment(number, models, args.baselines, args.beta_max)
         except (DataError, FileNotFoundError, ValueError) as err:

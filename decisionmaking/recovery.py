@@ -20,7 +20,7 @@ from decisionmaking.experiments import EXPERIMENTS, load_experiment
 from decisionmaking.fit_humans import baseline_logits, default_models, meta_learner_logits
 from ermi.fitting import fit_participants, simulate_choices
 from ermi.model import load_model
-from ermi.paths import FIGURES, domain_dir, ensure_parent, write_sidecar
+from ermi.paths import FIGURES, TRAINED_MODELS, domain_dir, ensure_parent, write_sidecar
 from ermi.recovery import confusion, parameter_recovery, plot
 
 OUTPUT_DIR = domain_dir("decisionmaking") / "data" / "recovery"
@@ -62,10 +62,11 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output-dir", default=str(OUTPUT_DIR))
     parser.add_argument("--figure", default=None, help="default: figures/binz2022_exp<N>_recovery.png")
+    parser.add_argument("--weights-dir", default=str(TRAINED_MODELS), help="where the shipped meta-learners are")
     args = parser.parse_args(argv)
     started = time.time()
     experiment = EXPERIMENTS[args.experiment]
-    data, logits = all_logits(args.experiment, default_models(experiment.condition))
+    data, logits = all_logits(args.experiment, default_models(experiment.condition, args.weights_dir))
     records = run(data, logits, tuple(args.beta_range), args.seed)
     conf, params = confusion(records), parameter_recovery(records)
     out = Path(args.output_dir)

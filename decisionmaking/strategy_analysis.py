@@ -25,7 +25,7 @@ from decisionmaking.experiments import EXPERIMENTS, load_experiment
 from decisionmaking.fit_humans import default_models, meta_learner_logits
 from ermi.episodes import make_tokens
 from ermi.model import load_model
-from ermi.paths import FIGURES, domain_dir, ensure_parent, write_sidecar
+from ermi.paths import FIGURES, TRAINED_MODELS, domain_dir, ensure_parent, write_sidecar
 
 
 def logistic_weights(x: torch.Tensor, target: torch.Tensor, ridge=1e-2, steps=50) -> torch.Tensor:
@@ -118,9 +118,10 @@ def main(argv=None):
     parser.add_argument("--experiments", type=int, nargs="+", default=sorted(EXPERIMENTS), choices=sorted(EXPERIMENTS))
     parser.add_argument("--output", default=str(domain_dir("decisionmaking") / "data" / "strategies" / "gini.csv"))
     parser.add_argument("--figure", default=str(FIGURES / "binz2022_gini.png"))
+    parser.add_argument("--weights-dir", default=str(TRAINED_MODELS), help="where the shipped meta-learners are")
     args = parser.parse_args(argv)
     started = time.time()
-    rows = pd.concat([analyse(n, default_models(EXPERIMENTS[n].condition)) for n in args.experiments])
+    rows = pd.concat([analyse(n, default_models(EXPERIMENTS[n].condition, args.weights_dir)) for n in args.experiments])
     output = ensure_parent(args.output)
     rows.to_csv(output, index=False)
     grouped = rows.groupby(["experiment", "condition", "num_cues", "who"], sort=False).gini

@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
 # Submit the whole categorisation pipeline to Slurm as one --dependency=afterok chain and print "stage jobid" lines:
 #
+# --domain categorisation (default):
 #   llm:       tasklabels -> pool -> generate_tasks (array) -> parse ┐
 #   synthetic: generate_synthetic (array) -> merge_shards ──────────┴> train (GPU, requeue) -> fit (array) ┐
 #                                                                       baselines (array, no dependency) ──┴> compare
 #                                                                       train -> simulate (Shepard 1961)
 #
+# --domain decisionmaking:
+#   [llm: tasklabels -> pool -> generate_tasks (array) -> parse ->] train ERMI-DM ┐
+#   train MI-DM ranking, direction, none (three jobs) ───────────────────────────┴> fit -> compare
+#                                                                                   └─> strategies (Gini)
+#   (--generator corpus, the default here, trains ERMI-DM on the shipped Llama-3 corpus of ranked problems.)
+#
 # A failed stage leaves everything downstream of it pending with DependencyNeverSatisfied (cancel with scancel).
 #
-# Usage: bash scripts/pipeline.sh [--generator llm|synthetic] [--shards N] [--num-dims D] [--out DIR]
+# Usage: bash scripts/pipeline.sh [--domain categorisation|decisionmaking] [--generator llm|synthetic|corpus]
+#            [--shards N] [--num-dims D] [--out DIR]
 #            [--compare-models "mi_categorisation_dim3 pfn_categorisation_dim3"]
 #            [--labels-args "..."] [--gen-args "..."] [--parse-args "..."] [--train-args "..."]
 #            [--fit-args "..."] [--baseline-args "..."] [--sim-args "..."]
@@ -26,7 +34,7 @@ ERMI_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export ERMI_ROOT
 cd "$ERMI_ROOT"
 
-generator=llm shards=10 dims=3 out="" compare_models="mi_categorisation_dim3 pfn_categorisation_dim3"
+domain=categorisation generator="" shards=10 dims="" out="" compare_models="mi_categorisation_dim3 pfn_categorisation_dim3"
 labels_args="--num-runs 100 --num-tasks 250"
 gen_args="--num-data 100"
 parse_args="--num-data 100"
@@ -34,6 +42,7 @@ train_args="--shuffle --shuffle-features --sample-to-match-max-steps --max-steps
 fit_args="" baseline_args="" sim_args=""
 while (( $# )); do
     case $1 in
+        --domain) domain=$2 ;;
         --generator) generator=$2 ;;
         --shards) shards=$2 ;;
         --num-dims) dims=$2 ;;
@@ -50,13 +59,24 @@ while (( $# )); do
     esac
     shift 2
 done
-case $generator in llm|synthetic) ;; *) echo "--generator must be llm or synthetic" >&2; exit 2 ;; esac
+case $domain in
+    categorisation) generator=${generator:-llm} dims=${dims:-3}
+        case $generator in llm|synthetic) ;; *) echo "--generator must be llm or synthetic" >&2; exit 2 ;; esac ;;
+    decisionmaking) generator=${generator:-corpus} dims=${dims:-4}
+        case $generator in llm|corpus) ;; *) echo "--generator must be llm or corpus here" >&2; exit 2 ;; esac
+        labels_args="--domain decisionmaking --condition ranked $labels_args" gen_args="--domain decisionmaking $gen_args"
+        parse_args="--domain decisionmaking $parse_args"
+        [[ $gen_args == *--num-data* ]] || gen_args="$gen_args --num-data 20"
+        [[ $train_args == *--shuffle-features* ]] && train_args="--shuffle" ;;
+    *) echo "--domain must be categorisation or decisionmaking" >&2; exit 2 ;;
+esac
 
 if [[ -n $out ]]; then
     mkdir -p "$out"
     out=$(cd "$out" && pwd)
     corpus=$out/corpus/ermi_generated_tasks_dim$dims.csv
     weights=$out/ermi_categorisation_dim$dims.pt
+    weights_dir=$out
     export ERMI_FITS_DIR=$out/fits
     figures=$out/figures
     shepard=(--output "$out/shepard1961.csv" --figure "$figures/shepard1961.png")
@@ -67,9 +87,10 @@ if [[ -n $out ]]; then
     pool_io=(--raw-dir "$ERMI_RAW_DIR" --output "$out/tasklabels/labels.csv")
     tasks_io=(--raw-dir "$ERMI_RAW_DIR" --path-tasklabels "$out/tasklabels" --file-name-tasklabels labels.csv)
 else
-    corpus=categorisation/data/generated_tasks/ermi_generated_tasks_dim$dims.csv
+    corpus=$domain/data/generated_tasks/ermi_generated_tasks_dim$dims.csv
     weights=trained_models/ermi_categorisation_dim$dims.pt
-    export ERMI_FITS_DIR=categorisation/data/model_comparison
+    weights_dir=trained_models
+    export ERMI_FITS_DIR=$domain/data/model_comparison
     figures=figures
     shepard=()
     save_dir=()
@@ -94,7 +115,10 @@ submit() {
 }
 
 last=$((shards - 1))
-if [[ $generator == llm ]]; then
+jid=""
+if [[ $domain == decisionmaking && $generator == corpus ]]; then
+    corpus=decisionmaking/data/generated_tasks/llama-3_decisionmaking_ranked_dim4.csv
+elif [[ $generator == llm ]]; then
     submit tasklabels scripts/tasklabels.sbatch --num-dim "$dims" "${labels_io[@]}" $labels_args
     submit pool --dependency=afterok:$jid scripts/tasklabels.sbatch --num-dim "$dims" --pool "${pool_io[@]}" \
         $labels_args
@@ -105,6 +129,26 @@ else
     prefix=$(dirname "$corpus")/shards/synthetic_dim$dims
     submit synthetic --array=0-$last scripts/generate_synthetic.sbatch "$prefix" --num-dims "$dims" $gen_args
     submit merge --dependency=afterok:$jid scripts/merge_shards.sbatch "$prefix" "$shards" "$corpus"
+fi
+if [[ $domain == decisionmaking ]]; then
+    dm=(--export=ALL,ERMI_DOMAIN=decisionmaking "${gpu[@]}")
+    after=${jid:+--dependency=afterok:$jid}
+    submit train-ermi $after "${dm[@]}" scripts/train.sbatch --env-dir "$(dirname "$corpus")" \
+        --env-name "$(basename "$corpus" .csv)" --condition ranking --output "$weights_dir/ermi_decisionmaking_ranking.pt" \
+        "${save_dir[@]}" $train_args
+    trains=$jid
+    for condition in ranking direction none; do
+        submit "train-mi-$condition" "${dm[@]}" scripts/train.sbatch --synthetic --condition $condition \
+            --output "$weights_dir/mi_decisionmaking_$condition.pt" "${save_dir[@]}" $train_args
+        trains=$trains:$jid
+    done
+    submit fit --dependency=afterok:$trains scripts/decisionmaking.sbatch fit --weights-dir "$weights_dir" \
+        --output-dir "$ERMI_FITS_DIR" $fit_args
+    submit compare --dependency=afterok:$jid scripts/decisionmaking.sbatch compare --folder "$ERMI_FITS_DIR" \
+        --figure-dir "$figures"
+    submit strategies --dependency=afterok:$trains scripts/decisionmaking.sbatch strategies --weights-dir "$weights_dir" \
+        --output "$ERMI_FITS_DIR/gini.csv" --figure "$figures/binz2022_gini.png"
+    exit 0
 fi
 submit train --dependency=afterok:$jid "${gpu[@]}" scripts/train.sbatch --env-dir "$(dirname "$corpus")" \
     --env-name "$(basename "$corpus" .csv)" --num-dims "$dims" --output "$weights" "${save_dir[@]}" $train_args

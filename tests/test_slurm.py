@@ -105,3 +105,28 @@ def test_requeued_training_resumes_from_its_checkpoint(slurm, tmp_path):
     history = torch.load(checkpoint, weights_only=False)["history"]
     assert [r["step"] for r in history] == list(range(2, 61, 2))
     assert torch.load(weights, weights_only=False)["step"] == 60
+
+
+def test_decisionmaking_pipeline_chain(slurm, tmp_path):
+    """pipeline.sh --domain decisionmaking on tiny configs: ERMI-DM on the shipped Llama-3 corpus and MI-DM for each
+    condition, then fits of all four experiments, the comparison and the Gini analysis, all under --out."""
+    out = tmp_path / "dm"
+    env = dict(slurm.env, ERMI_GRES="none", ERMI_LOGS=str(tmp_path / "logs"), ERMI_PYTHON=sys.executable)
+    submitted = subprocess.run(
+        ["bash", str(REPO / "scripts" / "pipeline.sh"), "--domain", "decisionmaking", "--out", str(out),
+         "--train-args", f"--num-episodes 2 --batch_size 4 --save-every 2 --num-val-tasks 8 {TINY_MODEL}"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout
+    jobs = dict(line.split() for line in submitted.splitlines())
+    assert list(jobs) == ["train-ermi", "train-mi-ranking", "train-mi-direction", "train-mi-none", "fit", "compare",
+                          "strategies"]
+    slurm.wait(list(jobs.values()), timeout=180)
+    for name in ("ermi_decisionmaking_ranking", "mi_decisionmaking_ranking", "mi_decisionmaking_direction",
+                 "mi_decisionmaking_none"):
+        assert torch.load(out / f"{name}.pt", weights_only=True)["config"]["head"] == "weights"
+    for number, participants in ((1, 28), (2, 24), (3, 27), (4, 23)):
+        summary = pd.read_csv(out / "fits" / f"binz2022_exp{number}_comparison.csv")
+        assert {"ermi", "mi", "ideal_observer", "guessing"} <= set(summary.model)
+        assert summary.wins.sum() == participants
+    gini = pd.read_csv(out / "fits" / "gini.csv")
+    assert {"people", "MI", "ERMI"} <= set(gini.who) and gini.gini.between(0, 1).all()
+    assert (out / "figures" / "binz2022_gini.png").stat().st_size > 0
