@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Regenerate every paper-style figure under figures/ from the result files and the shipped weights:
-# Badham et al. (2017) model comparison, parameter/model recovery, Smith & Minda (1998), Shepard et al. (1961) and,
-# when 4-D weights are shipped, Johansen & Palmeri (2002) and the OpenML-CC18 benchmark (if its data is cached).
+# Badham et al. (2017) model comparison, parameter/model recovery, Smith & Minda (1998), Shepard et al. (1961),
+# ERMI and the synthetic meta-learners on held-out LLM tasks, Johansen & Palmeri (2002) and the OpenML-CC18 benchmark
+# (or its offline stand-in), and decision making (Binz et al. 2022: model comparison per experiment, Gini
+# coefficients of the cue weights, recovery).
 # Fits missing from categorisation/data/model_comparison/, or made with other weights than the shipped ones (the
 # sidecar's model hash), are computed first; the others are reused.
 # Usage: bash scripts/figures.sh [python]
@@ -54,4 +56,13 @@ if [[ -e ${dim4[0]} ]]; then
         $PY categorisation/benchmark/eval.py --offline --models "${dim4[@]}"
     fi
 fi
+if [[ -f trained_models/ermi_categorisation_dim3.json ]] && grep -q test_tasks trained_models/ermi_categorisation_dim3.json; then
+    step "figures/heldout_llm_tasks.png"
+    $PY categorisation/evaluate_heldout.py
+fi
+step "decision making: fits, figures/binz2022_exp*_model_comparison.png, binz2022_gini.png, binz2022_exp1_recovery.png"
+$PY decisionmaking/fit_humans.py
+$PY decisionmaking/model_comparison.py
+$PY decisionmaking/strategy_analysis.py
+$PY decisionmaking/recovery.py --experiment 1
 step "done: $(ls figures/*.png | tr '\n' ' ')"
