@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from categorisation.experiments import DataError, badham_path, load_badham2017
+from ermi.codings import MAX_CODINGS, coding_group
 from ermi.fitting import cached_logits, fit_participants, write_fits
 from ermi.model import load_model
 from ermi.paths import device_or_default, domain_dir, file_sha256, resolve_model
@@ -24,8 +25,10 @@ def model_label(model_path: Path) -> str:
     return model_path.stem.split("_")[0]
 
 
-def fit(task_name, model_name, data_path=None, method="soft_sigmoid", beta_max=10.0, device=None, label=None):
-    """Returns (fits DataFrame rows, provenance dict)."""
+def fit(task_name, model_name, data_path=None, method="soft_sigmoid", beta_max=10.0, device=None, label=None,
+        max_codings=MAX_CODINGS):
+    """Returns (fits DataFrame rows, provenance dict). The choice probability is averaged over the coding group of
+    the data (the whole group up to ``max_codings`` codings, else a seeded sample; 1: the data as coded)."""
     default_path, loader = TASKS[task_name]
     data_path = Path(data_path or default_path())
     data = loader(data_path)
@@ -33,7 +36,8 @@ def fit(task_name, model_name, data_path=None, method="soft_sigmoid", beta_max=1
     model = load_model(model_path, device_or_default(device))
     if model.cfg.num_dims != data.x.shape[-1]:
         raise ValueError(f"{model_path}: model takes {model.cfg.num_dims} features, {data_path} has {data.x.shape[-1]}")
-    logits = cached_logits(model, data, device=device_or_default(device), progress=True)
+    codings = coding_group(data.x.shape[-1], max_codings)
+    logits = cached_logits(model, data, codings, device=device_or_default(device), progress=True)
     rows = fit_participants(logits, data, epsilon=method == "both", beta_max=beta_max)
     name = label or model_label(model_path)
     for row in rows:
@@ -41,6 +45,7 @@ def fit(task_name, model_name, data_path=None, method="soft_sigmoid", beta_max=1
     provenance = {"task": task_name, "data": str(data_path), "data_sha256": file_sha256(data_path),
                   "model_file": str(model_path), "model_sha256": file_sha256(model_path), "method": method,
                   "beta_bounds": [0.0, beta_max], "coding_variants_averaged": int(logits.shape[0]),
+                  "coding_group_exact": codings.exact,
                   "num_participants": len(rows)}
     return rows, provenance
 
@@ -53,6 +58,9 @@ def main(argv=None):
     parser.add_argument("--method", choices=["soft_sigmoid", "both"], default="soft_sigmoid",
                         help="soft_sigmoid: beta only; both: beta and epsilon-guessing")
     parser.add_argument("--beta-max", type=float, default=10.0, help="upper bound of beta")
+    parser.add_argument("--max-codings", type=int, default=MAX_CODINGS,
+                        help="codings of the data averaged over (the whole group of 96 for 3 features; 1: as coded, "
+                             "which makes the fit depend on the coding)")
     parser.add_argument("--label", default=None, help="model name in the output (default: from the file name)")
     parser.add_argument("--output", default=None, help=f"fits CSV (default: {OUTPUT_DIR}/<task>_<label>.csv)")
     parser.add_argument("--device", default=None)
@@ -60,7 +68,7 @@ def main(argv=None):
     started = time.time()
     try:
         rows, provenance = fit(args.task_name, args.model_name, args.data, args.method, args.beta_max, args.device,
-                               args.label)
+                               args.label, args.max_codings)
     except (DataError, FileNotFoundError, ValueError) as err:
         parser.exit(2, f"error: {err}\n")
     label = rows[0]["model"]

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from categorisation.experiments import HUMAN, load_badham2017
+from categorisation.coding_invariance import recode
 from categorisation.fit_humans import fit
 from ermi.codings import coded_logits, coding_group, group_size, identity
 from ermi.model import MetaLearner, ModelConfig
@@ -41,18 +42,6 @@ def test_apply_and_decode_by_hand():
     logits = torch.zeros(96, 1, 1)
     logits[v] = 2.0
     assert group.decode(logits)[v].item() == -2.0
-
-
-def recode(df: pd.DataFrame, swap=False, flip=(), order=(1, 2, 3)) -> pd.DataFrame:
-    """The Badham file as another experimenter might have coded it: keys swapped, features reversed, reordered."""
-    df = df.copy()
-    if swap:
-        for column in ("choice", "correct_choice"):
-            df[column] = df[column].map({"j": "f", "f": "j"})
-    for d in flip:
-        df[f"feature{d}"] = 1 - df[f"feature{d}"]
-    df[["feature1", "feature2", "feature3"]] = df[[f"feature{d}" for d in order]].to_numpy()
-    return df
 
 
 @pytest.mark.parametrize("weights", SHIPPED_3D, ids=lambda p: p.stem)
@@ -104,3 +93,19 @@ def test_length_bucketing_gives_the_padded_result():
         alone = coded_logits(model, x[s:s + 1, :n], y[s:s + 1, :n], group)
         torch.testing.assert_close(together[:, s, :n], alone[:, 0], atol=1e-5, rtol=0)
         assert (together[:, s, n:] == 0).all()
+
+
+def test_coding_invariance_report(tmp_path):
+    """The report script: with the group average no recoding moves an NLL; as coded, every recoding does."""
+    from categorisation.coding_invariance import main as report_main
+    from ermi.model import save_weights
+
+    torch.manual_seed(0)
+    weights = tmp_path / "tiny_dim3.pt"
+    save_weights(weights, MetaLearner(ModelConfig(num_dims=3, d_model=16, num_layers=2, num_head=2, num_hidden=32)))
+    report_main(["--model-names", str(weights), "--data", str(HUMAN.parents[2] / "tests/fixtures/badham2017_first_participants.csv"),
+                 "--output", str(tmp_path / "invariance.csv")])
+    table = pd.read_csv(tmp_path / "invariance.csv")
+    assert len(table) == 8
+    assert (table[table.codings == 96].max_abs_nll_change < 1e-6).all()
+    assert (table[table.codings == 1].max_abs_nll_change > 1e-3).all()
