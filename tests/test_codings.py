@@ -11,7 +11,7 @@ from categorisation.coding_invariance import recode
 from categorisation.fit_humans import fit
 from ermi.codings import coded_logits, coding_group, group_size, identity
 from ermi.model import MetaLearner, ModelConfig
-from ermi.paths import TRAINED_MODELS
+from ermi.paths import REPO_ROOT, TRAINED_MODELS
 
 SHIPPED_3D = sorted(TRAINED_MODELS.glob("*_categorisation_dim3.pt"))
 
@@ -103,7 +103,7 @@ def test_coding_invariance_report(tmp_path):
     torch.manual_seed(0)
     weights = tmp_path / "tiny_dim3.pt"
     save_weights(weights, MetaLearner(ModelConfig(num_dims=3, d_model=16, num_layers=2, num_head=2, num_hidden=32)))
-    report_main(["--model-names", str(weights), "--data", str(HUMAN.parents[2] / "tests/fixtures/badham2017_first_participants.csv"),
+    report_main(["--model-names", str(weights), "--data", str(REPO_ROOT / "tests/fixtures/badham2017_first_participants.csv"),
                  "--output", str(tmp_path / "invariance.csv")])
     table = pd.read_csv(tmp_path / "invariance.csv")
     assert len(table) == 8
