@@ -25,6 +25,7 @@ benchmarks: $(STAMP)
 	$(PY) benchmarks/bench_fitting.py
 	$(PY) benchmarks/bench_baselines.py
 	$(PY) benchmarks/bench_llm.py
+	$(PY) benchmarks/bench_decisionmaking.py
 
 # every paper-style figure under figures/, from the result files and the shipped weights
 figures: $(STAMP)

@@ -26,9 +26,8 @@ class DataError(ValueError):
 
 
 def badham_path() -> Path:
-    """The full Badham et al. (2017) file when it is present, else the four-participant excerpt."""
-    full = HUMAN / "badham2017deficits.csv"
-    return full if full.exists() else HUMAN / "badham2017deficits_first_participants.csv"
+    """The full Badham et al. (2017) file (95 participants; tests use tests/fixtures/ excerpts)."""
+    return HUMAN / "badham2017deficits.csv"
 
 
 def load_badham2017(path=None) -> ChoiceData:
