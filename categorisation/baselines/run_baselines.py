@@ -35,8 +35,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", choices=MODELS, required=True)
     parser.add_argument("--task-name", choices=["badham2017"], default="badham2017")
-    parser.add_argument("--data", default=None, help="human data CSV (default: the full Badham file if present, "
-                        "else the excerpt); for --model llm, a simulate_llm.py output")
+    parser.add_argument("--data", default=None, help="human data CSV (default: the full Badham file); "
+                        "for --model llm, a simulate_llm.py output")
     parser.add_argument("--output", default=None, help="default: categorisation/data/model_comparison/"
                         "{task}_{model}[_per_condition].csv")
     parser.add_argument("--per-condition", action="store_true", help="fit every problem separately (the "
