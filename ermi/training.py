@@ -140,7 +140,8 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, sampler, val_episode: Episod
     bar = tqdm(total=cfg.num_episodes, initial=step, disable=not progress or rank != 0, desc="meta-training",
                unit="ep", dynamic_ncols=True)
     model.train()
-    started, running = time.time(), []
+    # seconds in the history count training time across resumed runs
+    started, running = time.time() - (history[-1]["seconds"] if history else 0.0), []
     while step < cfg.num_episodes and not plateaued():
         ep = sampler.sample(cfg.batch_size, generator, step)
         mine = slice(rank * per_rank, (rank + 1) * per_rank)
