@@ -94,8 +94,9 @@ def main(argv=None):
         ax.bar(np.arange(len(names)) + k * width, p, width, label=f"{label} (beta={beta:g}, dist={d:.2f})")
     ax.set_xticks(np.arange(len(names)) + width * len(best) / 2, names)
     ax.set_ylabel("P(category A)")
-    ax.set_ylim(0, 1)
-    ax.legend(fontsize=8, frameon=False, ncol=len(best) + 1)
+    ax.set_ylim(0, 1.15)
+    ax.legend(fontsize=8, frameon=False, ncol=len(best) + 1, loc="upper center")
+    ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
     fig.tight_layout()
     fig.savefig(ensure_parent(args.figure), dpi=150)
     for label, (beta, p, d) in best.items():

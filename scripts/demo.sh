@@ -19,7 +19,7 @@ done
 step "group model comparison"
 $PY categorisation/model_comparison.py --task-name badham2017 --models ermi mi pfn gcm pm rulex
 step "parameter and model recovery on the Badham design"
-$PY categorisation/recovery.py --participants 10 --restarts 2 --weights trained_models/mi_categorisation_dim3.pt
+$PY categorisation/recovery.py --participants 10 --restarts 2 --weights trained_models/ermi_categorisation_dim3.pt
 step "Smith & Minda (1998): exemplar vs prototype fits by segment"
 $PY categorisation/baselines/smith_minda.py --baselines gcm pm --runs 4 --restarts 2 \
     --weights $(ls trained_models/*_categorisation_dim6.pt 2>/dev/null)

@@ -37,7 +37,7 @@ done
 step "figures/badham2017_model_comparison.png"
 $PY categorisation/model_comparison.py --task-name badham2017
 step "figures/badham2017_recovery.png"
-$PY categorisation/recovery.py --participants 10 --restarts 2 --weights trained_models/mi_categorisation_dim3.pt
+$PY categorisation/recovery.py --participants 10 --restarts 2 --weights trained_models/ermi_categorisation_dim3.pt
 step "figures/smith1998_exemplar_vs_prototype.png"
 $PY categorisation/baselines/smith_minda.py --baselines gcm pm --runs 4 --restarts 2 \
     --weights $(ls trained_models/*_categorisation_dim6.pt 2>/dev/null)
