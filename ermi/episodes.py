@@ -124,7 +124,8 @@ def load_corpus(path, num_dims=None, max_steps=None, binary=True) -> TaskSet:
     ``path`` may be a list of files (e.g. several generation runs): their tasks are pooled.
 
     binary=True: targets are label strings, coded 0/1 per task in order of first appearance; a task must have
-    exactly two labels. binary=False: targets are numbers (function learning), scaled to [0, 1] per task.
+    exactly two labels. binary=False: targets are numbers (function learning, decision criteria), scaled to [0, 1]
+    per task; a task with a target that is not a finite number, or with a constant target, is dropped and counted.
     """
     if isinstance(path, (list, tuple)):
         return TaskSet.concat(load_corpus(p, num_dims, max_steps, binary) for p in path)
@@ -140,11 +141,7 @@ def load_corpus(path, num_dims=None, max_steps=None, binary=True) -> TaskSet:
     inputs = _parse_inputs(df["input"].tolist(), path, 2, num_dims)
     D = inputs.shape[1]
     if not binary:
-        targets = pd.to_numeric(df["target"], errors="coerce")
-        if targets.isna().any():
-            row = df[targets.isna()].iloc[0]
-            raise CorpusError(f"{path}:{row.line}: target {row.target!r} is not a number")
-        df["value"] = targets.astype(np.float32)
+        df["value"] = pd.to_numeric(df["target"], errors="coerce").astype(np.float32)
 
     df["row"] = np.arange(len(df))
     df = df.sort_values(["task_id", "trial_id"], kind="stable")
@@ -161,6 +158,12 @@ def load_corpus(path, num_dims=None, max_steps=None, binary=True) -> TaskSet:
             y = (task["target"].to_numpy() == labels[1]).astype(np.float32)
         else:
             y = task["value"].to_numpy().copy()
+            if not np.isfinite(y).all():
+                dropped["target not a number"] += 1
+                continue
+            if y.min() == y.max():
+                dropped["constant target"] += 1
+                continue
         kept.append((task_id, inputs[task["row"].to_numpy()], y))
     if not kept:
         raise CorpusError(f"{path}: no usable task ({dict(dropped)})")
@@ -400,31 +403,116 @@ class PriorSampler:
     plain one, so the finished model is trained on the prior it is named after.
     """
 
-    def __init__(self, prior, num_trials, device="cpu", repeat_stimuli=None, repeat_until=0, scale=True):
+    def __init__(self, prior, num_trials, device="cpu", repeat_stimuli=None, repeat_until=0, scale=True,
+                 scale_targets=False):
         if repeat_stimuli is not None and isinstance(prior, RMCPrior):
             raise ValueError("repeat_stimuli applies to the continuous priors; RMC stimuli are binary and repeat anyway")
         self.prior, self.num_trials, self.device = prior, num_trials, device
         self.repeat_stimuli, self.repeat_until = repeat_stimuli, repeat_until
         self.scale = scale  # min-max per task (categorisation); off for signed cue differences (decision making)
+        self.scale_targets = scale_targets  # real-valued targets to [0, 1] per task, as a corpus (function learning)
 
     def _scaled(self, x, lengths):
         return scale_per_task(x, lengths) if self.scale else x
+
+    def _targets(self, y, lengths):
+        return scale_per_task(y[..., None], lengths)[..., 0] if self.scale_targets else y
 
     def sample(self, batch_size, generator, step=0) -> Episode:
         repeats = {"num_stimuli": self.repeat_stimuli} if self.repeat_stimuli and step < self.repeat_until else {}
         x, y = self.prior.sample_tasks(batch_size, self.num_trials, generator, self.device, **repeats)
         lengths = torch.full((batch_size,), self.num_trials, device=self.device)
-        return episode(self._scaled(x, lengths), y, lengths)
+        return episode(self._scaled(x, lengths), self._targets(y, lengths), lengths)
 
     def taskset(self, num_tasks, seed) -> TaskSet:
         """A fixed set of tasks (validation / test / export), reproducible from its seed."""
         generator = torch.Generator(device=self.device).manual_seed(seed)
         x, y = self.prior.sample_tasks(num_tasks, self.num_trials, generator, self.device)
         lengths = torch.full((num_tasks,), self.num_trials, device=self.device)
-        return TaskSet(self._scaled(x, lengths), y, lengths, list(range(num_tasks)))
+        return TaskSet(self._scaled(x, lengths), self._targets(y, lengths), lengths, list(range(num_tasks)))
 
 
-PRIORS = {"linear": LinearPrior, "mlp": MLPPrior, "rmc": RMCPrior, "paired": PairedComparisonPrior}
+def kernel_matrix(a: torch.Tensor, b: torch.Tensor, kernel="rbf", lengthscale=0.2, variance=0.1,
+                  linear_variance=0.5) -> torch.Tensor:
+    """Covariance between 1-D inputs a [B, N] and b [B, M] (inputs in [0, 1], centred at 0.5 for the linear part):
+    ``rbf``, ``linear`` or ``rbf+linear``."""
+    out = torch.zeros(a.shape[0], a.shape[1], b.shape[1], dtype=a.dtype, device=a.device)
+    if "rbf" in kernel:
+        out = out + variance * torch.exp(-0.5 * (a[..., :, None] - b[..., None, :]) ** 2 / lengthscale ** 2)
+    if "linear" in kernel:
+        out = out + linear_variance * (a[..., :, None] - 0.5) * (b[..., None, :] - 0.5)
+    if not ({"rbf", "linear"} & set(kernel.split("+"))):
+        raise ValueError(f"kernel must be rbf, linear or rbf+linear, got {kernel!r}")
+    return out
+
+
+class FunctionPrior:
+    """MI-FL: 1-D functions from families with the reference's prior weights, positive linear 8 : negative linear 1
+    : quadratic 0.1 : non-linear 0.01 (a smooth random function, an RBF Gaussian-process draw), which encodes the
+    human preference for positive linear functions (Lucas et al. 2015). x ~ U(0, 1); y = f(x) + noise; a corpus
+    scales both to [0, 1] per task, and so does the sampler."""
+
+    FAMILIES = {"positive_linear": 8.0, "negative_linear": 1.0, "quadratic": 0.1, "nonlinear": 0.01}
+
+    def __init__(self, num_dims=1, noise=0.05, families=None):
+        if num_dims != 1:
+            raise ValueError("the function-learning priors are 1-D")
+        self.num_dims, self.noise = 1, noise
+        self.families = dict(families or self.FAMILIES)
+
+    def functions(self, family, x, generator):
+        B = x.shape[0]
+        if family == "positive_linear":
+            return x
+        if family == "negative_linear":
+            return -x
+        if family == "quadratic":
+            centre = torch.rand(B, 1, generator=generator, device=x.device)
+            sign = torch.where(torch.rand(B, 1, generator=generator, device=x.device) < 0.5, -1.0, 1.0)
+            return sign * (x - centre) ** 2 / 0.25
+        if family == "nonlinear":
+            return gp_draw(x, "rbf", generator, lengthscale=0.1, variance=1.0)
+        raise ValueError(f"unknown function family {family!r}; families: {', '.join(self.FAMILIES)}")
+
+    def sample_tasks(self, batch_size, num_trials, generator, device="cpu", family=None):
+        x = torch.rand(batch_size, num_trials, generator=generator, device=device)
+        names = list(self.families) if family is None else [family]
+        weights = torch.tensor([self.families[n] for n in names] if family is None else [1.0])
+        which = torch.multinomial(weights, batch_size, replacement=True, generator=generator)
+        y = torch.zeros_like(x)
+        for k, name in enumerate(names):
+            pick = which == k
+            if pick.any():
+                y[pick] = self.functions(name, x[pick], generator)
+        y = y + self.noise * torch.randn(x.shape, generator=generator, device=device)
+        return x[..., None], y
+
+
+def gp_draw(x, kernel, generator, **hyper):
+    """One function per row of x [B, T] from a zero-mean GP with the given kernel (jitter for stability)."""
+    K = kernel_matrix(x.double(), x.double(), kernel, **hyper) + 1e-6 * torch.eye(x.shape[1], dtype=torch.float64)
+    z = torch.randn(x.shape[0], x.shape[1], 1, generator=generator, device=x.device, dtype=torch.float64)
+    return (torch.linalg.cholesky(K) @ z)[..., 0].to(x.dtype)
+
+
+class GPPrior:
+    """Functions drawn from a Gaussian process (``rbf``, ``linear`` or ``rbf+linear`` kernel) plus noise; the
+    natural alternative prior to the families, and the GP baseline's own assumption."""
+
+    def __init__(self, num_dims=1, kernel="rbf+linear", noise=0.05):
+        if num_dims != 1:
+            raise ValueError("the function-learning priors are 1-D")
+        kernel_matrix(torch.zeros(1, 1), torch.zeros(1, 1), kernel)  # validates the kernel name
+        self.num_dims, self.kernel, self.noise = 1, kernel, noise
+
+    def sample_tasks(self, batch_size, num_trials, generator, device="cpu"):
+        x = torch.rand(batch_size, num_trials, generator=generator, device=device)
+        y = gp_draw(x, self.kernel, generator) + self.noise * torch.randn(x.shape, generator=generator, device=device)
+        return x[..., None], y
+
+
+PRIORS = {"linear": LinearPrior, "mlp": MLPPrior, "rmc": RMCPrior, "paired": PairedComparisonPrior,
+          "functions": FunctionPrior, "gp": GPPrior}
 
 
 def add_label_noise(ep: Episode, noise: float, generator) -> Episode:

@@ -50,17 +50,21 @@ def evaluate(model, ep: Episode, chunk=256) -> dict:
     """Loss and greedy accuracy on a fixed episode, with the live model in eval mode."""
     was_training = model.training
     model.eval()
-    bernoulli = model.cfg.head in ("bernoulli", "weights")  # binary choices
-    losses, correct, n = 0.0, 0.0, 0
+    bernoulli = model.cfg.head in ("bernoulli", "weights")  # binary choices; else real targets
+    losses, score, n = 0.0, 0.0, 0
     for start in range(0, len(ep.tokens), chunk):
         part = Episode(*(t[start:start + chunk] for t in (ep.tokens, ep.targets, ep.mask)))
         count = int(part.mask.sum())
         losses += float(episode_loss(model, part)) * count
+        out = model(part.tokens)
         if bernoulli:
-            correct += float(((model(part.tokens) > 0).float() == part.targets)[part.mask].sum())
+            score += float(((out > 0).float() == part.targets)[part.mask].sum())
+        else:
+            score += float(((out[..., 0] - part.targets) ** 2)[part.mask].sum())
         n += count
     model.train(was_training)
-    return {"val_loss": losses / n, "val_acc": correct / n if bernoulli else float("nan")}
+    nan = float("nan")
+    return {"val_loss": losses / n, "val_acc": score / n if bernoulli else nan, "val_mse": nan if bernoulli else score / n}
 
 
 # Under torchrun each process takes the GPU of its LOCAL_RANK before any tensor is made, so that "cuda" (samplers,
@@ -157,7 +161,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, sampler, val_episode: Episod
         running.append(loss.item())
         bar.update(1)
         if step % cfg.print_every == 0 or step == cfg.num_episodes:
-            bar.set_postfix(loss=f"{sum(running) / len(running):.4f}", **({"val_acc": f"{history[-1]['val_acc']:.3f}"} if history else {}))
+            bar.set_postfix(loss=f"{sum(running) / len(running):.4f}", **({"val_loss": f"{history[-1]['val_loss']:.4f}"} if history else {}))
         if step % cfg.save_every == 0 or step == cfg.num_episodes:
             record = {"step": step, "loss": sum(running) / len(running), **evaluate(model, val_episode),
                       "seconds": time.time() - started}
@@ -167,7 +171,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, sampler, val_episode: Episod
                         "val_acc": record["val_acc"],
                         "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()}}
             running = []
-            bar.set_postfix(loss=f"{record['loss']:.4f}", val_acc=f"{record['val_acc']:.3f}")
+            bar.set_postfix(loss=f"{record['loss']:.4f}", val_loss=f"{record['val_loss']:.4f}")
             if rank == 0:
                 _atomic_save(checkpoint(), checkpoint_path)
     bar.close()
@@ -281,8 +285,9 @@ def run_training(parser, args, build_data, domain_dir, head="bernoulli", run_nam
     if dist.is_initialized() and dist.get_rank() != 0:
         return
     last = ckpt["history"][-1]
-    print(f"checkpoint {checkpoint}: step {ckpt['step']}, loss {last['loss']:.4f}, val acc {last['val_acc']:.3f} "
-          f"({time.time() - started:.0f} s this run)")
+    score = f"val acc {last['val_acc']:.3f}" if last["val_acc"] == last["val_acc"] else f"val MSE {last['val_mse']:.4f}"
+    print(f"checkpoint {checkpoint}: step {ckpt['step']}, loss {last['loss']:.4f}, val loss {last['val_loss']:.4f}, "
+          f"{score} ({time.time() - started:.0f} s this run)")
     if args.output:
         write_model_card(args.output, ckpt, **provenance, max_steps=args.max_steps, noise=args.noise, **card_fields)
         print(f"weights {args.output} (+ model card)")
@@ -303,13 +308,14 @@ def write_model_card(output, ckpt: dict, **fields):
         last = next(h for h in ckpt["history"] if h["step"] == best["step"])
     state_dict, step = (best["state_dict"], best["step"]) if best else (ckpt["state_dict"], ckpt["step"])
     torch.save({"config": ckpt["config"], "state_dict": state_dict, "step": step}, output)
+    metric = "val_mse" if ckpt["config"].get("head") == "gaussian" else "val_acc"  # accuracy for binary choices
     card = {"weights": Path(output).name, "config": ckpt["config"], "train": ckpt["train"], "steps": step,
             **({"steps_trained": ckpt["step"], "weights_from": "lowest validation loss"} if best else {}),
-            "final_loss": last.get("loss"), "val_loss": last.get("val_loss"), "val_acc": last.get("val_acc"),
+            "final_loss": last.get("loss"), "val_loss": last.get("val_loss"), metric: last.get(metric),
             "train_seconds": ckpt["history"][-1]["seconds"] if ckpt["history"] else None,
             "num_parameters": sum(v.numel() for v in state_dict.values()),
-            **fields, "learning_curve": {"columns": ["step", "loss", "val_loss", "val_acc"],
+            **fields, "learning_curve": {"columns": ["step", "loss", "val_loss", metric],
                                          "rows": [[h["step"], round(h["loss"], 4), round(h["val_loss"], 4),
-                                                   round(h["val_acc"], 4)] for h in ckpt["history"]]}}
+                                                   round(h.get(metric, float("nan")), 4)] for h in ckpt["history"]]}}
     Path(f"{Path(output).with_suffix('')}.json").write_text(json.dumps(card, indent=2, default=str) + "\n")
     return card
