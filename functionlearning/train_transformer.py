@@ -9,7 +9,6 @@ same validation tasks.
 """
 import argparse
 
-import torch
 
 from ermi.episodes import CorpusSampler, FunctionPrior, GPPrior, PriorSampler, episode, heldout_episode, load_corpus
 from ermi.paths import domain_dir
