@@ -52,5 +52,10 @@ def test_decisionmaking_notebook(tmp_path, monkeypatch):
 
 
 def test_functionlearning_notebook(tmp_path, monkeypatch):
+    monkeypatch.setenv("ERMI_FL_TASKS", "16")
     nb = execute("functionlearning.ipynb", tmp_path, monkeypatch)
-    assert len(outputs(nb, "image/png")) == 1
+    assert len(outputs(nb, "image/png")) == 4   # corpus and prior, DeLosh, Kwantes & Neal, difficulty
+    for name in ("delosh1997", "kwantes2006", "difficulty"):
+        assert (tmp_path / f"{name}.csv").exists() and (tmp_path / f"{name}.png").stat().st_size > 0
+    table = outputs(nb, "text/html")[-1]["data"]["text/plain"]
+    assert "positive_linear" in table and "EXAM" in table
