@@ -2,8 +2,9 @@
 # Regenerate every paper-style figure under figures/ from the result files and the shipped weights:
 # Badham et al. (2017) model comparison, parameter/model recovery, Smith & Minda (1998), Shepard et al. (1961),
 # ERMI and the synthetic meta-learners on held-out LLM tasks, Johansen & Palmeri (2002) and the OpenML-CC18 benchmark
-# (or its offline stand-in), and decision making (Binz et al. 2022: model comparison per experiment, Gini
-# coefficients of the cue weights, recovery).
+# (or its offline stand-in), decision making (Binz et al. 2022: model comparison per experiment, Gini
+# coefficients of the cue weights, recovery) and function learning (DeLosh et al. 1997, Kwantes & Neal 2006,
+# learning difficulty).
 # Fits missing from categorisation/data/model_comparison/, or made with other weights than the shipped ones (the
 # sidecar's model hash), are computed first; the others are reused.
 # Usage: bash scripts/figures.sh [python]
@@ -65,4 +66,8 @@ $PY decisionmaking/fit_humans.py
 $PY decisionmaking/model_comparison.py
 $PY decisionmaking/strategy_analysis.py
 $PY decisionmaking/recovery.py --experiment 1
+step "function learning: figures/delosh1997_extrapolation.png, kwantes2006.png, functionlearning_difficulty.png"
+$PY functionlearning/simulate_delosh1997.py
+$PY functionlearning/simulate_kwantes2006.py
+$PY functionlearning/simulate_difficulty.py
 step "done: $(ls figures/*.png | tr '\n' ' ')"

@@ -13,9 +13,14 @@
 #                                                                                   └─> strategies (Gini)
 #   (--generator corpus, the default here, trains ERMI-DM on the shipped Llama-3 corpus of ranked problems.)
 #
+# --domain functionlearning:
+#   [llm: tasklabels -> pool -> generate_tasks (array) -> parse ->] train ERMI-FL ┐
+#   train MI-FL (function-family prior) ─────────────────────────────────────────┴> delosh, kwantes, difficulty
+#   (--generator corpus, the default here, trains ERMI-FL on the shipped Claude corpus.)
+#
 # A failed stage leaves everything downstream of it pending with DependencyNeverSatisfied (cancel with scancel).
 #
-# Usage: bash scripts/pipeline.sh [--domain categorisation|decisionmaking] [--generator llm|synthetic|corpus]
+# Usage: bash scripts/pipeline.sh [--domain categorisation|decisionmaking|functionlearning] [--generator llm|synthetic|corpus]
 #            [--shards N] [--num-dims D] [--out DIR]
 #            [--compare-models "mi_categorisation_dim3 pfn_categorisation_dim3"]
 #            [--labels-args "..."] [--gen-args "..."] [--parse-args "..."] [--train-args "..."]
@@ -68,7 +73,13 @@ case $domain in
         parse_args="--domain decisionmaking $parse_args"
         [[ $gen_args == *--num-data* ]] || gen_args="$gen_args --num-data 20"
         [[ $train_args == *--shuffle-features* ]] && train_args="--shuffle" ;;
-    *) echo "--domain must be categorisation or decisionmaking" >&2; exit 2 ;;
+    functionlearning) generator=${generator:-corpus} dims=${dims:-1}
+        case $generator in llm|corpus) ;; *) echo "--generator must be llm or corpus here" >&2; exit 2 ;; esac
+        labels_args="--domain functionlearning $labels_args" gen_args="--domain functionlearning $gen_args"
+        parse_args="--domain functionlearning $parse_args"
+        [[ $gen_args == *--num-data* ]] || gen_args="$gen_args --num-data 20"
+        [[ $train_args == *--shuffle-features* ]] && train_args="" ;;
+    *) echo "--domain must be categorisation, decisionmaking or functionlearning" >&2; exit 2 ;;
 esac
 
 if [[ -n $out ]]; then
@@ -118,6 +129,8 @@ last=$((shards - 1))
 jid=""
 if [[ $domain == decisionmaking && $generator == corpus ]]; then
     corpus=decisionmaking/data/generated_tasks/llama-3_decisionmaking_ranked_dim4.csv
+elif [[ $domain == functionlearning && $generator == corpus ]]; then
+    corpus=functionlearning/data/generated_tasks/claude_functionlearning_dim1_first_tasks.csv
 elif [[ $generator == llm ]]; then
     submit tasklabels scripts/tasklabels.sbatch --num-dim "$dims" "${labels_io[@]}" $labels_args
     submit pool --dependency=afterok:$jid scripts/tasklabels.sbatch --num-dim "$dims" --pool "${pool_io[@]}" \
@@ -148,6 +161,26 @@ if [[ $domain == decisionmaking ]]; then
         --figure-dir "$figures"
     submit strategies --dependency=afterok:$trains scripts/decisionmaking.sbatch strategies --weights-dir "$weights_dir" \
         --output "$ERMI_FITS_DIR/gini.csv" --figure "$figures/binz2022_gini.png"
+    exit 0
+fi
+if [[ $domain == functionlearning ]]; then
+    fl=(--export=ALL,ERMI_DOMAIN=functionlearning "${gpu[@]}")
+    after=${jid:+--dependency=afterok:$jid}
+    submit train-ermi $after "${fl[@]}" scripts/train.sbatch --env-dir "$(dirname "$corpus")" \
+        --env-name "$(basename "$corpus" .csv)" --output "$weights_dir/ermi_functionlearning_dim1.pt" "${save_dir[@]}" \
+        $train_args
+    trains=$jid
+    submit train-mi "${fl[@]}" scripts/train.sbatch --synthetic --output "$weights_dir/mi_functionlearning_dim1.pt" \
+        "${save_dir[@]}" $train_args
+    trains=$trains:$jid
+    results=${out:+$out/simulations}
+    results=${results:-functionlearning/data/simulations}
+    learners=("$weights_dir/ermi_functionlearning_dim1.pt" "$weights_dir/mi_functionlearning_dim1.pt" \
+              "GP (RBF + linear)" "Bayesian linear regression" ALM EXAM)
+    for stage in delosh kwantes difficulty; do
+        submit "$stage" --dependency=afterok:$trains scripts/functionlearning.sbatch $stage --learners "${learners[@]}" \
+            --output "$results/$stage.csv" --figure "$figures/functionlearning_$stage.png" $sim_args
+    done
     exit 0
 fi
 submit train --dependency=afterok:$jid "${gpu[@]}" scripts/train.sbatch --env-dir "$(dirname "$corpus")" \

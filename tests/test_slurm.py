@@ -130,3 +130,21 @@ def test_decisionmaking_pipeline_chain(slurm, tmp_path):
     gini = pd.read_csv(out / "fits" / "gini.csv")
     assert {"people", "MI", "ERMI"} <= set(gini.who) and gini.gini.between(0, 1).all()
     assert (out / "figures" / "binz2022_gini.png").stat().st_size > 0
+
+
+def test_functionlearning_pipeline_chain(slurm, tmp_path):
+    """pipeline.sh --domain functionlearning on tiny configs: ERMI-FL on the Claude corpus and MI-FL, then the three
+    simulations with both and the baselines, all under --out."""
+    out = tmp_path / "fl"
+    env = dict(slurm.env, ERMI_GRES="none", ERMI_LOGS=str(tmp_path / "logs"), ERMI_PYTHON=sys.executable)
+    submitted = subprocess.run(
+        ["bash", str(REPO / "scripts" / "pipeline.sh"), "--domain", "functionlearning", "--out", str(out),
+         "--train-args", f"--num-episodes 2 --batch_size 4 --save-every 2 --num-val-tasks 8 {TINY_MODEL}"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout
+    jobs = dict(line.split() for line in submitted.splitlines())
+    assert list(jobs) == ["train-ermi", "train-mi", "delosh", "kwantes", "difficulty"]
+    slurm.wait(list(jobs.values()), timeout=180)
+    learners = {"ERMI", "MI", "GP (RBF + linear)", "Bayesian linear regression", "ALM", "EXAM"}
+    for stage in ("delosh", "kwantes", "difficulty"):
+        assert set(pd.read_csv(out / "simulations" / f"{stage}.csv").learner) == learners
+        assert (out / "figures" / f"functionlearning_{stage}.png").stat().st_size > 0
