@@ -21,8 +21,8 @@ from categorisation.baselines.base import Seqs, fit_participants as fit_baseline
 from categorisation.baselines.run_baselines import make_model
 from categorisation.experiments import DATA, load_badham2017
 from ermi import fitting
-from ermi.paths import FIGURES, ensure_parent, write_sidecar
-from ermi.recovery import confusion, parameter_recovery, plot
+from ermi.paths import FIGURES
+from ermi.recovery import report
 
 OUTPUT_DIR = DATA / "recovery"
 
@@ -129,19 +129,8 @@ def main(argv=None):
     data = load_badham2017(args.data)
     models = [make_model(name) for name in args.models] + [MetaLearner(w, tuple(args.beta_range)) for w in args.weights]
     records = run(models, data, args.participants, args.restarts, args.seed)
-    conf, params = confusion(records), parameter_recovery(records)
-    out = Path(args.output_dir)
-    records.to_csv(ensure_parent(out / "badham2017_recovery_fits.csv"), index=False)
-    conf.to_csv(out / "badham2017_model_confusion.csv")
-    params.to_csv(out / "badham2017_parameter_recovery.csv", index=False)
-    write_sidecar(out / "badham2017_model_confusion.csv", started, seed=args.seed, participants=args.participants,
-                  restarts=args.restarts, models=[m.name for m in models], weights=args.weights)
-    plot(conf, params, records, args.figure)
-    print("model recovery (rows: generating, columns: best BIC):")
-    print(conf.round(2).to_string())
-    print("parameter recovery:")
-    print(params.round(3).to_string(index=False))
-    print(f"-> {out}/badham2017_*.csv, {args.figure} ({time.time() - started:.1f}s)")
+    report(records, args.output_dir, "badham2017", args.figure, started, seed=args.seed, participants=args.participants,
+           restarts=args.restarts, models=[m.name for m in models], weights=args.weights)
 
 
 if __name__ == "__main__":

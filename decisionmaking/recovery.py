@@ -10,7 +10,6 @@ the confusion matrix P(best BIC = fitted model | generating model).
 import argparse
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,8 +19,8 @@ from decisionmaking.experiments import EXPERIMENTS, load_experiment
 from decisionmaking.fit_humans import baseline_logits, default_models, meta_learner_logits
 from ermi.fitting import fit_participants, simulate_choices
 from ermi.model import load_model
-from ermi.paths import FIGURES, TRAINED_MODELS, domain_dir, ensure_parent, write_sidecar
-from ermi.recovery import confusion, parameter_recovery, plot
+from ermi.paths import FIGURES, TRAINED_MODELS, domain_dir
+from ermi.recovery import report
 
 OUTPUT_DIR = domain_dir("decisionmaking") / "data" / "recovery"
 
@@ -68,21 +67,8 @@ def main(argv=None):
     experiment = EXPERIMENTS[args.experiment]
     data, logits = all_logits(args.experiment, default_models(experiment.condition, args.weights_dir))
     records = run(data, logits, tuple(args.beta_range), args.seed)
-    conf, params = confusion(records), parameter_recovery(records)
-    out = Path(args.output_dir)
-    stem = experiment.name
-    records.to_csv(ensure_parent(out / f"{stem}_recovery_fits.csv"), index=False)
-    conf.to_csv(out / f"{stem}_model_confusion.csv")
-    params.to_csv(out / f"{stem}_parameter_recovery.csv", index=False)
-    write_sidecar(out / f"{stem}_model_confusion.csv", started, experiment=args.experiment, seed=args.seed,
-                  beta_range=args.beta_range, models=list(logits))
-    figure = args.figure or FIGURES / f"{stem}_recovery.png"
-    plot(conf, params, records, figure)
-    print("model recovery (rows: generating, columns: best BIC):")
-    print(conf.round(2).to_string())
-    print("parameter recovery:")
-    print(params.round(3).to_string(index=False))
-    print(f"-> {out}/{stem}_*.csv, {figure} ({time.time() - started:.1f}s)")
+    report(records, args.output_dir, experiment.name, args.figure or FIGURES / f"{experiment.name}_recovery.png",
+           started, experiment=args.experiment, seed=args.seed, beta_range=args.beta_range, models=list(logits))
 
 
 if __name__ == "__main__":

@@ -55,3 +55,25 @@ def plot(conf, params, records, path):
     fig.tight_layout()
     fig.savefig(ensure_parent(path), dpi=150)
     plt.close(fig)
+
+
+def report(records, folder, stem, figure, started, **provenance):
+    """Write ``{stem}_recovery_fits.csv``, ``{stem}_model_confusion.csv`` (+ sidecar) and
+    ``{stem}_parameter_recovery.csv`` under ``folder``, draw the figure and print both tables."""
+    from pathlib import Path
+
+    from ermi.paths import write_sidecar
+
+    conf, params = confusion(records), parameter_recovery(records)
+    folder = Path(folder)
+    records.to_csv(ensure_parent(folder / f"{stem}_recovery_fits.csv"), index=False)
+    conf.to_csv(folder / f"{stem}_model_confusion.csv")
+    params.to_csv(folder / f"{stem}_parameter_recovery.csv", index=False)
+    write_sidecar(folder / f"{stem}_model_confusion.csv", started, **provenance)
+    plot(conf, params, records, figure)
+    print("model recovery (rows: generating, columns: best BIC):")
+    print(conf.round(2).to_string())
+    print("parameter recovery:")
+    print(params.round(3).to_string(index=False))
+    print(f"-> {folder}/{stem}_*.csv, {figure}")
+    return conf, params

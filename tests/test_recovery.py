@@ -5,13 +5,16 @@ import pytest
 from categorisation.baselines.gcm import GCM
 from categorisation.baselines.rulex import Rulex
 from categorisation.experiments import load_badham2017
-from categorisation.recovery import MetaLearner, confusion, main as recovery_main, parameter_recovery, run
+from categorisation.recovery import MetaLearner, main as recovery_main, run
 from ermi.model import MetaLearner as Net, ModelConfig, save_weights
+from ermi.paths import REPO_ROOT
+from ermi.recovery import confusion, parameter_recovery
 
 
 @pytest.fixture(scope="module")
 def records():
-    return run([GCM(), Rulex()], load_badham2017(), participants=16, restarts=2, seed=0)
+    return run([GCM(), Rulex()], load_badham2017(REPO_ROOT / "tests/fixtures/badham2017_first_participants.csv"),
+               participants=16, restarts=2, seed=0)
 
 
 def test_parameters_are_recovered(records):
