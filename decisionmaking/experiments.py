@@ -40,13 +40,20 @@ EXPERIMENTS = {1: Experiment(1, "ranking", 4), 2: Experiment(2, "direction", 4),
                4: Experiment(4, "none", 4)}
 
 
+# The files' cue columns are cue(B) - cue(A) relative to choice / target 1 = A: in experiment 2 every weight is
+# positive, yet target = 1 grows less likely with every cue (logistic weights -0.8 to -1.6 on the raw columns). The
+# loader negates them, so that x = cue(A) - cue(B) as documented and a positive weight favours A. Baselines with
+# symmetric priors are unaffected; models with a sign preference (MI-DM direction, ERMI-DM) need it.
+SIGN = -1
+
+
 class DataError(ValueError):
     """A human-data problem, phrased as ``file:row: problem``."""
 
 
 def load_binz2022(path, num_cues=4) -> ChoiceData:
-    """One sequence per (participant, task), trials in ``step`` order: x [S, 10, 4] cue differences, targets and
-    choices (1 = option A), ``condition`` holding the task number. Only the first ``num_cues`` cues are read; the
+    """One sequence per (participant, task), trials in ``step`` order: x [S, 10, 4] cue differences cue(A) - cue(B)
+    (the files' columns negated, see SIGN), targets and choices (1 = option A), ``condition`` holding the task number. Only the first ``num_cues`` cues are read; the
     others are set to 0 (experiment 3's file holds uninitialised numbers up to 1e62 in x2 and x3)."""
     df = read_table(path, COLUMNS, DataError)
     line = np.arange(len(df)) + 2
@@ -78,7 +85,7 @@ def load_binz2022(path, num_cues=4) -> ChoiceData:
     participant, task = np.zeros(S, dtype=np.int64), np.zeros(S, dtype=np.int64)
     for s, ((pid, task_id), g) in enumerate(groups):
         n = len(g)
-        x[s, :n] = torch.tensor(g[list(CUES)].to_numpy(dtype=np.float32))
+        x[s, :n] = SIGN * torch.tensor(g[list(CUES)].to_numpy(dtype=np.float32))
         targets[s, :n] = torch.tensor(g["target"].to_numpy(dtype=np.float32))
         choices[s, :n] = torch.tensor(g["choice"].to_numpy(dtype=np.float32))
         lengths[s], participant[s], task[s] = n, int(pid), int(task_id)

@@ -40,6 +40,10 @@ def test_loader_reads_every_experiment():
         assert (data.lengths == 10).all() and int(data.mask.sum()) == participants * 300
     exp3 = load_experiment(3)
     assert (exp3.x[..., 2:] == 0).all() and exp3.x[..., :2].abs().max() < 10  # its garbage columns are ignored
+    # experiment 2 told people that every weight is positive: with x = cue(A) - cue(B), A = 1 wins more often as
+    # any cue grows (the files' columns hold the opposite difference; the loader negates them)
+    exp2 = load_experiment(2)
+    assert (logistic_weights(exp2.x.reshape(-1, 4), exp2.targets.reshape(-1)) > 0.5).all()
 
 
 @pytest.mark.parametrize("row, problem", [
