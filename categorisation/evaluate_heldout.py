@@ -15,11 +15,9 @@ Writes NLL and accuracy per trial position (CSV), a summary table and a figure.
     python categorisation/evaluate_heldout.py --models ermi_categorisation_dim3 mi_categorisation_dim3 pfn_categorisation_dim3
 """
 import argparse
-import json
 import math
 import time
 import warnings
-from pathlib import Path
 
 import matplotlib
 
@@ -32,29 +30,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from tqdm import tqdm
 
-from ermi.episodes import CorpusError, TaskSet, heldout_episode, load_corpus
+from ermi.episodes import CorpusError, heldout_episode
 from ermi.model import load_model
-from ermi.paths import (FIGURES, REPO_ROOT, TRAINED_MODELS, device_or_default, domain_dir, ensure_parent, file_sha256,
-                        resolve_model, write_sidecar)
+from ermi.paths import FIGURES, TRAINED_MODELS, device_or_default, domain_dir, ensure_parent, resolve_model, write_sidecar
+from ermi.training import heldout_tasks
 
 DEFAULT_MODELS = ["ermi_categorisation_dim3", "mi_categorisation_dim3", "pfn_categorisation_dim3"]
-
-
-def test_tasks(card_path) -> TaskSet:
-    """The test split recorded in a model card, loaded from the card's corpus files (checked by SHA-256)."""
-    card = json.loads(Path(card_path).read_text())
-    if not card.get("test_tasks"):
-        raise CorpusError(f"{card_path}: the model card records no test tasks (train with a corpus, not a prior)")
-    paths = [REPO_ROOT / p for p in card["corpus"]]
-    for path, digest in zip(paths, card["corpus_sha256"]):
-        if file_sha256(path) != digest:
-            raise CorpusError(f"{path}: differs from the file the model was trained on (SHA-256 mismatch)")
-    tasks = load_corpus(paths, num_dims=card["config"]["num_dims"])
-    wanted = {(source, task_id) for source, ids in card["test_tasks"].items() for task_id in ids}
-    keep = [i for i, key in enumerate(zip(tasks.sources, tasks.task_ids)) if key in wanted]
-    if len(keep) != len(wanted):
-        raise CorpusError(f"{card_path}: {len(wanted) - len(keep)} recorded test task(s) are not in the corpus")
-    return tasks.subset(keep)
 
 
 @torch.no_grad()
@@ -153,7 +134,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     started = time.time()
     try:
-        tasks = test_tasks(args.card)
+        tasks = heldout_tasks(args.card)
         ep = heldout_episode(tasks, args.seed)
         learners = {}
         for name in args.models:

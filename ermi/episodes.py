@@ -433,14 +433,14 @@ class PriorSampler:
 
 
 def kernel_matrix(a: torch.Tensor, b: torch.Tensor, kernel="rbf", lengthscale=0.2, variance=0.1,
-                  linear_variance=0.5) -> torch.Tensor:
-    """Covariance between 1-D inputs a [B, N] and b [B, M] (inputs in [0, 1], centred at 0.5 for the linear part):
-    ``rbf``, ``linear`` or ``rbf+linear``."""
+                  linear_variance=0.5, bias_variance=0.1) -> torch.Tensor:
+    """Covariance between 1-D inputs a [B, N] and b [B, M] (inputs in [0, 1]): ``rbf``, ``linear`` (slope and
+    offset: linear_variance (a - 0.5)(b - 0.5) + bias_variance) or ``rbf+linear``."""
     out = torch.zeros(a.shape[0], a.shape[1], b.shape[1], dtype=a.dtype, device=a.device)
     if "rbf" in kernel:
         out = out + variance * torch.exp(-0.5 * (a[..., :, None] - b[..., None, :]) ** 2 / lengthscale ** 2)
     if "linear" in kernel:
-        out = out + linear_variance * (a[..., :, None] - 0.5) * (b[..., None, :] - 0.5)
+        out = out + linear_variance * (a[..., :, None] - 0.5) * (b[..., None, :] - 0.5) + bias_variance
     if not ({"rbf", "linear"} & set(kernel.split("+"))):
         raise ValueError(f"kernel must be rbf, linear or rbf+linear, got {kernel!r}")
     return out

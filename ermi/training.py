@@ -245,6 +245,30 @@ def split_corpus(tasks, paths, split_seed=0):
     return train_set, val_set, test_set, provenance
 
 
+def heldout_tasks(card_path, binary=True):
+    """The test split recorded in a model card, loaded from the card's corpus files (checked by SHA-256), so a
+    held-out evaluation scores exactly the tasks the model never trained or validated on."""
+    import json
+    from pathlib import Path
+
+    from ermi.episodes import CorpusError, load_corpus
+    from ermi.paths import REPO_ROOT, file_sha256
+
+    card = json.loads(Path(card_path).read_text())
+    if not card.get("test_tasks"):
+        raise CorpusError(f"{card_path}: the model card records no test tasks (train with a corpus, not a prior)")
+    paths = [REPO_ROOT / p for p in card["corpus"]]
+    for path, digest in zip(paths, card["corpus_sha256"]):
+        if file_sha256(path) != digest:
+            raise CorpusError(f"{path}: differs from the file the model was trained on (SHA-256 mismatch)")
+    tasks = load_corpus(paths, num_dims=card["config"]["num_dims"], binary=binary)
+    wanted = {(source, task_id) for source, ids in card["test_tasks"].items() for task_id in ids}
+    keep = [i for i, key in enumerate(zip(tasks.sources, tasks.task_ids)) if key in wanted]
+    if len(keep) != len(wanted):
+        raise CorpusError(f"{card_path}: {len(wanted) - len(keep)} recorded test task(s) are not in the corpus")
+    return tasks.subset(keep)
+
+
 # Provenance a resumed run must share with its checkpoint (what the training data are).
 RESUME_DATA_MUST_MATCH = ("prior", "repeat_stimuli", "repeat_until", "corpus_sha256", "split_seed", "condition")
 

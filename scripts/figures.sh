@@ -67,6 +67,7 @@ $PY decisionmaking/model_comparison.py
 $PY decisionmaking/strategy_analysis.py
 $PY decisionmaking/recovery.py --experiment 1
 step "function learning: figures/delosh1997_extrapolation.png, kwantes2006.png, functionlearning_difficulty.png"
+$PY functionlearning/evaluate_heldout.py
 $PY functionlearning/simulate_delosh1997.py
 $PY functionlearning/simulate_kwantes2006.py
 $PY functionlearning/simulate_difficulty.py

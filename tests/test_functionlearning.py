@@ -124,6 +124,10 @@ def test_training_and_simulation_clis(tmp_path):
     assert card["config"]["head"] == "gaussian" and card["num_tasks"] == 1273 and "val_mse" in card
     assert card["gp_val_mse"] < 0.05 and card["gp_kernel"] == "rbf+linear" and card["test_tasks"]
     model = tmp_path / "ermi_functionlearning_dim1.pt"
+    out = run("functionlearning/evaluate_heldout.py", "--card", tmp_path / "ermi_functionlearning_dim1.json",
+              "--learners", model, "GP (RBF + linear)", "ALM", "--output", tmp_path / "heldout.csv")
+    assert f"{len(sum(card['test_tasks'].values(), []))} held-out functions" in out
+    assert set(pd.read_csv(tmp_path / "heldout.csv").learner) == {"ERMI", "GP (RBF + linear)", "ALM"}
     out = run("functionlearning/simulate_delosh1997.py", "--learners", model, "EXAM", "--num-runs", 2,
               "--output", tmp_path / "d.csv", "--figure", tmp_path / "d.png")
     assert "below  inside  above" in out
