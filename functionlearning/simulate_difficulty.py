@@ -56,7 +56,12 @@ def main(argv=None):
     write_sidecar(output, started, num_tasks=args.num_tasks, num_trials=args.num_trials, seed=args.seed,
                   mean_mse=table.round(5).reset_index().to_dict(orient="records"))
     learners = list(dict.fromkeys(curves.learner))
-    fig, axes = plt.subplots(1, len(learners), figsize=(2.6 * len(learners), 3.2), sharey=True)
+    cols = min(5, len(learners))
+    rows_ = -(-len(learners) // cols)
+    fig, axes = plt.subplots(rows_, cols, figsize=(2.8 * cols, 2.8 * rows_), sharey=True, squeeze=False)
+    axes = axes.ravel()
+    for ax in axes[len(learners):]:
+        ax.axis("off")
     for ax, learner in zip(axes, learners):
         for family in FAMILIES:
             c = curves[(curves.learner == learner) & (curves.family == family)]
@@ -64,7 +69,8 @@ def main(argv=None):
         ax.set_title(learner, fontsize=9)
         ax.set_xlabel("trial")
         ax.spines[["top", "right"]].set_visible(False)
-    axes[0].set_ylabel("online MSE (scaled targets)")
+    for ax in axes[::cols]:
+        ax.set_ylabel("online MSE (scaled targets)")
     axes[0].legend(frameon=False, fontsize=7)
     fig.tight_layout()
     fig.savefig(ensure_parent(args.figure), dpi=150)
