@@ -73,6 +73,16 @@ def load_badham2017(path=None) -> ChoiceData:
     return ChoiceData(x, targets, choices, lengths, participant, condition)
 
 
+def badham_tidy(path=None) -> pd.DataFrame:
+    """The Badham et al. (2017) file in the tidy format (ermi.tidy): one task per block, keys as labels."""
+    path = Path(path or badham_path())
+    load_badham2017(path)  # validate first: errors name the experiment's own columns
+    df = pd.read_csv(path)
+    return pd.DataFrame({"participant": df.participant, "task": df.block, "trial": df.trial,
+                         "x1": df.feature1, "x2": df.feature2, "x3": df.feature3,
+                         "correct": df.correct_choice, "response": df.choice, "condition": df.condition})
+
+
 def write_badham_format(data: ChoiceData, path):
     """Write sequences (human or simulated choices) in the Badham 2017 CSV format, one row per trial."""
     names = (("Small", "Big"), ("White", "Black"), ("Triangle", "Square"))

@@ -1,7 +1,10 @@
 """Fit a trained meta-learner to each participant's choices: an inverse temperature beta per participant
 (``--method both`` adds an epsilon-guessing rate). The network runs once; fitting all participants takes seconds.
+Given a file in the tidy format (``--data my.csv``), fits the meta-learners and the baselines (GCM, prototype,
+RULEX) to it and writes the comparison table too.
 
     python categorisation/fit_humans.py --task-name badham2017 --model-name ermi_categorisation_dim3
+    python categorisation/fit_humans.py --data my_experiment.csv
 """
 import argparse
 import time
@@ -11,10 +14,12 @@ import numpy as np
 import pandas as pd
 
 from categorisation.experiments import DataError, badham_path, load_badham2017
+from ermi.api import fit_file
 from ermi.codings import MAX_CODINGS, coding_group
 from ermi.fitting import cached_logits, fit_participants, write_fits
 from ermi.model import load_model
 from ermi.paths import device_or_default, domain_dir, file_sha256, resolve_model
+from ermi.tidy import TidyError, is_tidy
 
 TASKS = {"badham2017": (badham_path, load_badham2017)}
 OUTPUT_DIR = domain_dir("categorisation") / "data" / "model_comparison"
@@ -53,8 +58,15 @@ def fit(task_name, model_name, data_path=None, method="soft_sigmoid", beta_max=1
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--task-name", choices=sorted(TASKS), default="badham2017")
-    parser.add_argument("--model-name", required=True, help="weight file, or a name under trained_models/")
-    parser.add_argument("--data", default=None, help="human data CSV (default: the task's file in data/human)")
+    parser.add_argument("--model-name", nargs="+", default=None,
+                        help="weight file(s), or names under trained_models/ (one for --task-name; with a tidy "
+                             "--data file, default: every shipped model that takes its number of features)")
+    parser.add_argument("--data", default=None, help="human data CSV: the task's own format (default: its file in "
+                        "data/human), or any experiment in the tidy format (README, 'Your own experiment')")
+    parser.add_argument("--baselines", nargs="*", default=None, choices=["gcm", "pm", "rulex"],
+                        help="with a tidy --data file: baselines to fit too (default: all three)")
+    parser.add_argument("--restarts", type=int, default=5, help="baselines' random restarts (tidy --data)")
+    parser.add_argument("--output-dir", default=None, help=f"tidy --data: where fits go (default: {OUTPUT_DIR})")
     parser.add_argument("--method", choices=["soft_sigmoid", "both"], default="soft_sigmoid",
                         help="soft_sigmoid: beta only; both: beta and epsilon-guessing")
     parser.add_argument("--beta-max", type=float, default=10.0, help="upper bound of beta")
@@ -67,9 +79,14 @@ def main(argv=None):
     args = parser.parse_args(argv)
     started = time.time()
     try:
-        rows, provenance = fit(args.task_name, args.model_name, args.data, args.method, args.beta_max, args.device,
+        if args.data and Path(args.data).is_file() and is_tidy(args.data):
+            fit_file(args.data, "categorisation", args.model_name, args.baselines, args.output_dir, args.restarts)
+            return
+        if not args.model_name or len(args.model_name) > 1:
+            parser.error("--task-name fits one --model-name at a time (several need a tidy --data file)")
+        rows, provenance = fit(args.task_name, args.model_name[0], args.data, args.method, args.beta_max, args.device,
                                args.label, args.max_codings)
-    except (DataError, FileNotFoundError, ValueError) as err:
+    except (DataError, TidyError, FileNotFoundError, ValueError) as err:
         parser.exit(2, f"error: {err}\n")
     label = rows[0]["model"]
     output = Path(args.output or OUTPUT_DIR / f"{args.task_name}_{label}.csv")

@@ -92,6 +92,17 @@ def load_binz2022(path, num_cues=4) -> ChoiceData:
     return ChoiceData(x, targets, choices, lengths, participant, task)
 
 
+def binz_tidy(number) -> pd.DataFrame:
+    """An experiment of Binz et al. (2022) in the tidy format (ermi.tidy): x1..xK = cue(A) - cue(B), 1 = A."""
+    experiment = EXPERIMENTS[number]
+    load_binz2022(experiment.path, experiment.num_cues)  # validate first
+    df = pd.read_csv(experiment.path)
+    tidy = pd.DataFrame({"participant": df.participant, "task": df.task, "trial": df.step})
+    for k in range(experiment.num_cues):
+        tidy[f"x{k + 1}"] = SIGN * df[CUES[k]]
+    return tidy.assign(correct=df.target, response=df.choice, condition=experiment.condition)
+
+
 def load_experiment(number) -> ChoiceData:
     if number not in EXPERIMENTS:
         raise DataError(f"no experiment {number}; Binz et al. (2022) has {', '.join(map(str, EXPERIMENTS))}")

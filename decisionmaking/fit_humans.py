@@ -8,6 +8,7 @@ decisionmaking/data/model_comparison/binz2022_exp{N}_{model}.csv (+ JSON sidecar
 
     python decisionmaking/fit_humans.py                       # every experiment, every model found
     python decisionmaking/fit_humans.py --experiments 1 --models trained_models/mi_decisionmaking_ranking.pt
+    python decisionmaking/fit_humans.py --data my_experiment.csv  # any experiment in the tidy format
 """
 import argparse
 import math
@@ -20,10 +21,12 @@ import torch
 
 from decisionmaking.baselines.strategies import NAMES, predictions
 from decisionmaking.experiments import EXPERIMENTS, DataError, load_experiment
+from ermi.api import fit_file
 from ermi.episodes import make_tokens
 from ermi.fitting import ChoiceData, fit_participants, information_criteria, write_fits
 from ermi.model import load_model
 from ermi.paths import TRAINED_MODELS, domain_dir, file_sha256, resolve_model
+from ermi.tidy import TidyError
 
 OUTPUT_DIR = domain_dir("decisionmaking") / "data" / "model_comparison"
 
@@ -97,7 +100,16 @@ def main(argv=None):
     parser.add_argument("--baselines", nargs="*", default=list(NAMES), choices=NAMES)
     parser.add_argument("--beta-max", type=float, default=10.0)
     parser.add_argument("--output-dir", default=str(OUTPUT_DIR))
+    parser.add_argument("--data", default=None, help="an experiment in the tidy format (README, 'Your own "
+                        "experiment'): fits --models (default: every shipped 4-cue decision-making model) and "
+                        "--baselines to it instead of Binz et al. (2022)")
     args = parser.parse_args(argv)
+    if args.data:
+        try:
+            fit_file(args.data, "decisionmaking", args.models, args.baselines, args.output_dir)
+        except (TidyError, FileNotFoundError, ValueError) as err:
+            parser.exit(2, f"error: {err}\n")
+        return
     for number in args.experiments:
         started = time.time()
         experiment = EXPERIMENTS[number]

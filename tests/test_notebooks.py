@@ -59,3 +59,11 @@ def test_functionlearning_notebook(tmp_path, monkeypatch):
         assert (tmp_path / f"{name}.csv").exists() and (tmp_path / f"{name}.png").stat().st_size > 0
     table = outputs(nb, "text/html")[-1]["data"]["text/plain"]
     assert "positive_linear" in table and "EXAM" in table
+
+
+def test_your_experiment_notebook(tmp_path, monkeypatch):
+    nb = execute("your_experiment.ipynb", tmp_path, monkeypatch)
+    tables = [o["data"]["text/plain"] for o in outputs(nb, "text/html")]
+    assert "p01" in tables[0] and "pear" in tables[0] and "ermi_line" not in tables[0]  # the data as loaded
+    assert "protected_exceedance" in tables[2] and "rulex" in tables[2]
+    assert "true_beta" in tables[3]

@@ -6,6 +6,7 @@ autograd gradients from several random starts, and the best start is kept (the r
 Per-participant fits share parameters across problems; ``per_condition`` fits every problem on its own and sums
 NLL and k, which is how the reference counted.
 """
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -120,12 +121,20 @@ def fit_participants(model, data: ChoiceData, restarts=5, seed=0, per_condition=
                 for pid in tqdm(data.participants(), desc=model.name, disable=not progress, leave=False)]
 
 
+def participant_seed(pid) -> int:
+    """A participant's random stream: its id when it is a number, else a stable hash of the id's text."""
+    try:
+        return int(pid)
+    except (TypeError, ValueError):
+        return zlib.crc32(str(pid).encode())
+
+
 def fit_participant(model, data, all_seqs, pid, restarts, seed, per_condition):
     idx = np.flatnonzero(data.participant == pid)
-    rng = np.random.default_rng([seed, int(pid)])
+    rng = np.random.default_rng([seed, participant_seed(pid)])
     units = [[i] for i in idx] if per_condition else [idx]
     by_condition = len(set(data.condition[idx])) == len(idx)  # name per-problem columns by condition if unique
-    row, nll, k, n_trials = {"model": model.name, "participant": int(pid)}, 0.0, 0, 0
+    row, nll, k, n_trials = {"model": model.name, "participant": pid.item() if hasattr(pid, "item") else pid}, 0.0, 0, 0
     for j, unit in enumerate(units):
         seqs = all_seqs.select(unit)
         params, _, unit_nll = model.fit(seqs, restarts, rng)
