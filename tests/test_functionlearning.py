@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
-from ermi.episodes import Episode, FunctionPrior, GPPrior, PriorSampler, load_corpus, make_tokens
+from ermi.episodes import Episode, FunctionPrior, GPPrior, PriorSampler, load_corpus
 from ermi.paths import REPO_ROOT
 from ermi.training import episode_loss
 from functionlearning.baselines.process import ALM, extrapolate, trained_responses

@@ -97,3 +97,27 @@ def test_fit_humans_cli_on_a_tidy_file(tmp_path):
     result = subprocess.run([sys.executable, "categorisation/fit_humans.py", "--data", bad], cwd=REPO_ROOT,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "response 'c'" in result.stderr
+
+
+def test_function_learning_fits_a_noise_level_per_participant(tmp_path):
+    """Two participants predict a linear function (outputs 10-310), one with noise sd 2, one with sd 60: the fitted
+    sigma (which also absorbs the learner's own early errors) tracks it, and the CLI writes the comparison."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for pid, sd in (("calm", 2.0), ("noisy", 60.0)):
+        for task in (1, 2):
+            x = rng.uniform(0, 100, 20)
+            for t, xi in enumerate(x):
+                y = 3 * xi + 10
+                rows.append({"participant": pid, "task": task, "trial": t, "x1": xi, "correct": y,
+                             "response": y + rng.normal(0, sd)})
+    path = tmp_path / "fl.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    fits = ermi.fit("Bayesian linear regression", ermi.load(path, "functionlearning")).set_index("participant")
+    assert fits.sigma["noisy"] > 2 * fits.sigma["calm"] and (fits.k == 1).all() and fits.pseudo_r2.isna().all()
+    result = subprocess.run([sys.executable, "functionlearning/fit_humans.py", "--data", path, "--baselines", "EXAM",
+                             "GP (RBF + linear)", "--output-dir", tmp_path], cwd=REPO_ROOT, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    summary = pd.read_csv(tmp_path / "fl_comparison.csv")
+    assert {"EXAM", "GP (RBF + linear)", "ermi", "mi"} <= set(summary.model)
