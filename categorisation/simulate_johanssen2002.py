@@ -19,7 +19,7 @@ import torch
 
 from categorisation.experiments import johansen_items, load_johansen2002
 from ermi.codings import MAX_CODINGS, coding_group
-from ermi.episodes import make_tokens
+from ermi.episodes import make_tokens, with_queries
 from ermi.model import load_model
 from ermi.paths import FIGURES, device_or_default, domain_dir, ensure_parent, resolve_model, write_sidecar
 
@@ -36,9 +36,7 @@ def transfer_probabilities(model, num_runs, num_blocks, betas, seed, device="cpu
     g = torch.Generator().manual_seed(seed)
     order = torch.rand(num_runs, num_blocks, len(train_idx), generator=g).argsort(-1)
     sequence = train_idx[order].reshape(num_runs, -1)
-    x = torch.cat([items[sequence], items[None].expand(num_runs, -1, -1)], dim=1)
-    # the queries' feedback channel carries the last training label, as the next trial's token would
-    y = torch.cat([labels[sequence], labels[sequence][:, -1:].expand(-1, len(names))], dim=1)
+    x, y = with_queries(items[sequence], labels[sequence], items[None].expand(num_runs, -1, -1))
     codings = coding_group(items.shape[1], max_codings, seed)
     p1 = []
     with torch.inference_mode():

@@ -17,7 +17,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ermi.codings import coding_group, identity
-from ermi.episodes import make_tokens
+from ermi.episodes import make_tokens, with_queries
 from ermi.model import load_model
 from ermi.paths import device_or_default, resolve_model
 
@@ -72,10 +72,7 @@ class InContextClassifier(ClassifierMixin, BaseEstimator):
         C = len(self.context_y_)
         p1 = []
         for queries in X.split(self.max_queries):
-            x = torch.cat([self.context_x_, queries])
-            # a query's feedback channel carries the last context label, as the next trial's token would
-            y = torch.cat([self.context_y_, self.context_y_[-1:].expand(len(queries))])
-            cx, cy = codings.apply(x, y)
+            cx, cy = codings.apply(*with_queries(self.context_x_, self.context_y_, queries))
             tokens = make_tokens(cx, cy)
             logits = codings.decode(self.net_(tokens.to(device), num_queries=len(queries))[:, C:].cpu().double())
             p1.append(torch.sigmoid(self.beta * logits).mean(0))

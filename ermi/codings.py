@@ -88,8 +88,9 @@ def coded_logits(model, x: torch.Tensor, y: torch.Tensor, codings: Codings, devi
 
     Teacher-forced: trial t sees the true feedback of trials < t. All codings of a few sequences go through the
     network together, in batches of about ``max_tokens`` tokens (small enough to stay in the CPU caches: about
-    30 % faster on 2 cores than 64k-token batches; see benchmarks/bench_fitting.py). With ``lengths`` [S], sequences of similar length are batched
-    together and cut to their longest, so padding costs no compute; padded positions get logit 0."""
+    30 % faster on 2 cores than 64k-token batches; see benchmarks/bench_fitting.py). With ``lengths`` [S],
+    sequences of similar length are batched together and cut to their longest, so padding costs no compute;
+    padded positions get logit 0."""
     model = model.to(device).eval()
     S, T, _ = x.shape
     order = torch.argsort(torch.as_tensor(lengths), stable=True) if lengths is not None else torch.arange(S)

@@ -187,6 +187,14 @@ def make_tokens(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return torch.cat([x, feedback[..., None]], dim=-1)
 
 
+def with_queries(x: torch.Tensor, y: torch.Tensor, queries: torch.Tensor):
+    """A labelled context (x [..., C, D], y [..., C]) followed by query inputs [..., Q, D], ready for make_tokens and
+    ``MetaLearner.forward(..., num_queries=Q)``: every query's feedback channel carries the last context label, as
+    the next trial's token would (a query's own label is never seen)."""
+    last = y[..., -1:].expand(*y.shape[:-1], queries.shape[-2])
+    return torch.cat([x, queries], dim=-2), torch.cat([y, last], dim=-1)
+
+
 @dataclass
 class Episode:
     tokens: torch.Tensor  # [B, T, D + 1]

@@ -9,7 +9,7 @@ regression baselines (GPs, Bayesian polynomial regression) and the process model
 """
 import torch
 
-from ermi.episodes import make_tokens
+from ermi.episodes import make_tokens, with_queries
 from ermi.model import load_model
 from ermi.paths import TRAINED_MODELS, resolve_model
 from functionlearning.baselines import process
@@ -37,9 +37,8 @@ class MetaLearner:
 
     def after_training(self, x_train, y_train, queries):
         Q = queries.shape[1]
-        x = torch.cat([x_train, queries], dim=1)
-        y = torch.cat([y_train, y_train[:, -1:].expand(-1, Q)], dim=1)  # a query's feedback: the last training target
-        mean, var = self._gaussian(make_tokens(x[..., None], y), num_queries=Q)
+        x, y = with_queries(x_train[..., None], y_train, queries[..., None])
+        mean, var = self._gaussian(make_tokens(x, y), num_queries=Q)
         return mean[:, -Q:], var[:, -Q:]
 
 
