@@ -9,14 +9,24 @@
 the usual fits table (one row per participant: parameters, nll, n_trials, k, bic, aic, pseudo_r2). Meta-learners
 get one inverse temperature per participant on their logit (categorisation: averaged over the coding group;
 decision making: over which option is A); function-learning models predict each response as a Gaussian around
-their prediction, with one noise level per participant.
+their prediction, with one noise level per participant. The domain packages are imported where they are needed, so
+that ``import ermi`` never pulls them in.
 """
+import json
 import math
+import re
+import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
+from ermi.comparison import compare as compare_fits, report
+from ermi.episodes import scale_per_task
+from ermi.fitting import cached_logits, fit_participants, information_criteria, write_fits
+from ermi.model import load_model
+from ermi.paths import TRAINED_MODELS, domain_dir, file_sha256, resolve_model
 from ermi.tidy import Dataset, TidyError, load
 
 __all__ = ["load", "fit", "compare"]
@@ -31,16 +41,10 @@ BASELINES = {"categorisation": ("gcm", "pm", "rulex"),
 def _model_label(model, domain) -> str:
     """A short name for tables: the weight file's stem without the domain and the dimension
     (ermi_categorisation_dim3 -> ermi, mi_decisionmaking_ranking -> mi_ranking)."""
-    import re
-    from pathlib import Path
-
     return re.sub(r"_dim\d+$", "", Path(str(model)).stem.replace(f"_{domain}", ""))
 
 
 def _meta_learner(model, data: Dataset, head):
-    from ermi.model import load_model
-    from ermi.paths import resolve_model
-
     path = resolve_model(model)
     net = load_model(path)
     if net.cfg.head != head:
@@ -53,8 +57,6 @@ def _meta_learner(model, data: Dataset, head):
 
 def fit(model, data: Dataset, restarts=5, seed=0, beta_max=10.0) -> pd.DataFrame:
     """Fit one model to every participant of a tidy dataset."""
-    from ermi.fitting import cached_logits, fit_participants
-
     domain = data.domain
     if domain == "categorisation":
         if model in BASELINES[domain]:
@@ -87,8 +89,6 @@ def fit(model, data: Dataset, restarts=5, seed=0, beta_max=10.0) -> pd.DataFrame
 def _fit_function_learning(model, data: Dataset):
     """Responses ~ N(prediction, sigma^2) per participant (k = 1, sigma at its maximum-likelihood value). The learner
     sees each task's inputs and targets scaled to [0, 1] (as in training); predictions are mapped back per task."""
-    from ermi.episodes import scale_per_task
-    from ermi.fitting import information_criteria
     from functionlearning.learners import make_learner
 
     d = data.data
@@ -119,10 +119,6 @@ def _fit_function_learning(model, data: Dataset):
 
 def shipped_models(domain, num_features) -> list:
     """The shipped meta-learners of this domain that take this many features (read from their model cards)."""
-    import json
-
-    from ermi.paths import TRAINED_MODELS
-
     return sorted(str(p) for p in TRAINED_MODELS.glob(f"*_{domain}_*.pt")
                   if json.loads(p.with_suffix(".json").read_text())["config"]["num_dims"] == num_features)
 
@@ -132,13 +128,6 @@ def fit_file(path, domain, models=None, baselines=None, output_dir=None, restart
     that take the file's number of features) and baseline (default: all of the domain's), write one fits CSV per
     model with a JSON sidecar to ``output_dir`` (default ``<domain>/data/model_comparison``), named
     ``<file stem>_<model>.csv``, and the comparison table; returns the comparison summary."""
-    import time
-    from pathlib import Path
-
-    from ermi.comparison import report
-    from ermi.fitting import write_fits
-    from ermi.paths import domain_dir, file_sha256
-
     data = load(path, domain)
     models = shipped_models(domain, data.num_features) if models is None else list(models)
     baselines = list(BASELINES[domain]) if baselines is None else list(baselines)
@@ -160,8 +149,6 @@ def fit_file(path, domain, models=None, baselines=None, output_dir=None, restart
 
 def compare(fits, samples=100_000, seed=0) -> pd.DataFrame:
     """Group comparison of several fits tables (ermi.comparison): mean BIC, wins, protected exceedance."""
-    from ermi.comparison import compare as compare_fits
-
     table = pd.concat(list(fits), ignore_index=True)
     _, summary, _ = compare_fits(table, samples=samples, seed=seed)
     return summary

@@ -2,12 +2,13 @@
 Bayesian model selection (log evidence = -BIC / 2) and a figure (mean BIC +- s.e.m., exceedance and protected
 exceedance probabilities, per-participant winning-model counts). Fits come from the fits CSVs every fitting
 script writes (one row per model x participant)."""
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ermi.paths import ensure_parent
+from ermi.paths import ensure_parent, write_sidecar
 from ermi.selection import bms
 
 SUMMARY_SUFFIXES = ("_comparison.csv", "_per_participant.csv")
@@ -107,10 +108,6 @@ def plot(summary, path, title):
 def report(folder, task, models=None, output=None, figure=None, samples=1_000_000, seed=0, prior="vba", title=None):
     """Compare every fits file ``{folder}/{task}_*.csv``: writes ``{task}_comparison.csv`` (per model),
     ``{task}_per_participant.csv``, a JSON sidecar and the figure, prints the table; returns the summary."""
-    import time
-
-    from ermi.paths import write_sidecar
-
     started = time.time()
     fits = load_fits(folder, task, models)
     table, summary, result = compare(fits, samples, seed, prior)

@@ -2,10 +2,12 @@
 parameters, refit every model, then report P(best BIC = fitted | generating) and how well the generating model's
 parameters come back (records: one row per generator x fitted model x synthetic participant, with ``true_*`` and
 ``fit_*`` columns where the fitted model is the generator)."""
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
-from ermi.paths import ensure_parent
+from ermi.paths import ensure_parent, write_sidecar
 
 
 def confusion(records):
@@ -60,10 +62,6 @@ def plot(conf, params, records, path):
 def report(records, folder, stem, figure, started, **provenance):
     """Write ``{stem}_recovery_fits.csv``, ``{stem}_model_confusion.csv`` (+ sidecar) and
     ``{stem}_parameter_recovery.csv`` under ``folder``, draw the figure and print both tables."""
-    from pathlib import Path
-
-    from ermi.paths import write_sidecar
-
     conf, params = confusion(records), parameter_recovery(records)
     folder = Path(folder)
     records.to_csv(ensure_parent(folder / f"{stem}_recovery_fits.csv"), index=False)

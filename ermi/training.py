@@ -5,18 +5,21 @@ continues bit-for-bit. Under ``torchrun`` the loop runs DistributedDataParallel 
 rank draws the same global batch from the same generator and trains on its own slice, so ranks see different tasks
 and the run is equivalent to one process with the global batch.
 """
+import json
 import math
 import os
 import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from ermi.episodes import Episode
+from ermi.episodes import CorpusError, Episode, NoisySampler, load_corpus
 from ermi.model import MetaLearner, ModelConfig
+from ermi.paths import REPO_ROOT, device_or_default, ensure_parent, file_sha256, repo_relative
 
 
 @dataclass
@@ -212,10 +215,6 @@ def add_training_args(parser, num_episodes=20000, max_steps=250, batch_size=64):
 
 def corpus_paths(names, folder) -> list:
     """Each name is a corpus file (a path, with or without .csv) or a file stem under ``folder``."""
-    from pathlib import Path
-
-    from ermi.episodes import CorpusError
-
     paths = []
     for name in names:
         candidates = [Path(name), Path(f"{name}.csv"), Path(folder) / name, Path(folder) / f"{name}.csv"]
@@ -229,8 +228,6 @@ def corpus_paths(names, folder) -> list:
 def split_corpus(tasks, paths, split_seed=0):
     """Train / val / test TaskSets (80/10/10 by task, seeded) and their provenance for the model card: corpus
     files and hashes, split sizes, dropped tasks, and the held-out (val, test) task ids by file."""
-    from ermi.paths import file_sha256, repo_relative
-
     train_set, val_set, test_set = tasks.split(seed=split_seed)
     if len(val_set) == 0:
         train_set = val_set = tasks
@@ -248,12 +245,6 @@ def split_corpus(tasks, paths, split_seed=0):
 def heldout_tasks(card_path, binary=True):
     """The test split recorded in a model card, loaded from the card's corpus files (checked by SHA-256), so a
     held-out evaluation scores exactly the tasks the model never trained or validated on."""
-    import json
-    from pathlib import Path
-
-    from ermi.episodes import CorpusError, load_corpus
-    from ermi.paths import REPO_ROOT, file_sha256
-
     card = json.loads(Path(card_path).read_text())
     if not card.get("test_tasks"):
         raise CorpusError(f"{card_path}: the model card records no test tasks (train with a corpus, not a prior)")
@@ -278,11 +269,6 @@ def run_training(parser, args, build_data, domain_dir, head="bernoulli", run_nam
     validation Episode, num_dims, provenance), model and training configs from the shared flags, a checkpoint
     named ``{run_name}_{prior}_dim{D}_run{id}.ckpt`` under --save-dir, resume checks, training, and the weights +
     model card at --output."""
-    from pathlib import Path
-
-    from ermi.episodes import CorpusError, NoisySampler
-    from ermi.paths import device_or_default, ensure_parent
-
     device = device_or_default(args.device)
     try:
         sampler, val_episode, num_dims, provenance = build_data(args, device)
@@ -320,11 +306,6 @@ def run_training(parser, args, build_data, domain_dir, head="bernoulli", run_nam
 def write_model_card(output, ckpt: dict, **fields):
     """Shipped weights: config + state_dict + step (no optimizer), and a JSON card beside them. With early stopping
     (patience > 0) the weights are those of the lowest validation loss, and the card says which step that was."""
-    import json
-    from pathlib import Path
-
-    from ermi.paths import ensure_parent
-
     output = ensure_parent(output)
     last = ckpt["history"][-1] if ckpt["history"] else {}
     best = ckpt.get("best") if ckpt["train"].get("patience") else None
