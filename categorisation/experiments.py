@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ermi import tidy
 from ermi.fitting import ChoiceData
 from ermi.paths import domain_dir, read_table, show_cell
 
@@ -31,7 +32,8 @@ def badham_path() -> Path:
 
 
 def load_badham2017(path=None) -> ChoiceData:
-    """One sequence per (participant, block); 'j' is coded 1. Blocks may be shorter than 96 trials."""
+    """One sequence per (participant, block); 'j' is coded 1. Blocks may be shorter than 96 trials. Validated in the
+    experiment's own terms, then read as a tidy dataset (ermi.tidy), like any other experiment."""
     path = Path(path or badham_path())
     df = read_table(path, BADHAM_COLUMNS, DataError)
     line = np.arange(len(df)) + 2
@@ -59,28 +61,22 @@ def load_badham2017(path=None) -> ChoiceData:
         if g["trial"].duplicated().any():
             raise DataError(f"{path}:{int(g.line[g.trial.duplicated()].iloc[0])}: participant {pid} repeats trial "
                             f"{int(g.trial[g.trial.duplicated()].iloc[0])}")
-    T = max(len(g) for _, g in groups)
-    S = len(groups)
-    x, targets, choices = torch.zeros(S, T, 3), torch.zeros(S, T), torch.zeros(S, T)
-    lengths = torch.zeros(S, dtype=torch.long)
-    participant, condition = np.zeros(S, dtype=np.int64), np.zeros(S, dtype=np.int64)
-    for s, ((pid, _), g) in enumerate(groups):
-        n = len(g)
-        x[s, :n] = torch.tensor(g[features].to_numpy(dtype=np.float32))
-        targets[s, :n] = torch.tensor((g["correct_choice"] == "j").to_numpy(dtype=np.float32))
-        choices[s, :n] = torch.tensor((g["choice"] == "j").to_numpy(dtype=np.float32))
-        lengths[s], participant[s], condition[s] = n, pid, int(g["condition"].iloc[0])
-    return ChoiceData(x, targets, choices, lengths, participant, condition)
+    # the features are 0/1 by design: kept as they are, also where a subset of the file leaves one constant
+    return tidy.load(path, "categorisation", frame=_badham_rows(df.sort_index()), scale=False).data
 
 
-def badham_tidy(path=None) -> pd.DataFrame:
-    """The Badham et al. (2017) file in the tidy format (ermi.tidy): one task per block, keys as labels."""
-    path = Path(path or badham_path())
-    load_badham2017(path)  # validate first: errors name the experiment's own columns
-    df = pd.read_csv(path)
+def _badham_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """Badham's columns as the tidy format's: one task per block, the keys 'j' / 'f' as labels."""
     return pd.DataFrame({"participant": df.participant, "task": df.block, "trial": df.trial,
                          "x1": df.feature1, "x2": df.feature2, "x3": df.feature3,
                          "correct": df.correct_choice, "response": df.choice, "condition": df.condition})
+
+
+def badham_tidy(path=None) -> pd.DataFrame:
+    """The Badham et al. (2017) file in the tidy format (ermi.tidy), as load_badham2017 reads it."""
+    path = Path(path or badham_path())
+    load_badham2017(path)  # validate first: errors name the experiment's own columns
+    return _badham_rows(pd.read_csv(path))
 
 
 def write_badham_format(data: ChoiceData, path):

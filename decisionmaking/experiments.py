@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
+from ermi import tidy
 from ermi.fitting import ChoiceData
 from ermi.paths import domain_dir, read_table, show_cell
 
@@ -53,8 +53,9 @@ class DataError(ValueError):
 
 def load_binz2022(path, num_cues=4) -> ChoiceData:
     """One sequence per (participant, task), trials in ``step`` order: x [S, 10, 4] cue differences cue(A) - cue(B)
-    (the files' columns negated, see SIGN), targets and choices (1 = option A), ``condition`` holding the task number. Only the first ``num_cues`` cues are read; the
-    others are set to 0 (experiment 3's file holds uninitialised numbers up to 1e62 in x2 and x3)."""
+    (the files' columns negated, see SIGN), targets and choices (1 = option A), ``condition`` holding the task
+    number. Only the first ``num_cues`` cues are read; the others are set to 0 (experiment 3's file holds
+    uninitialised numbers up to 1e62 in x2 and x3). Validated here, then read as a tidy dataset (ermi.tidy)."""
     df = read_table(path, COLUMNS, DataError)
     line = np.arange(len(df)) + 2
     unused = list(CUES[num_cues:])
@@ -77,30 +78,26 @@ def load_binz2022(path, num_cues=4) -> ChoiceData:
         row = df[duplicated].iloc[0]
         raise DataError(f"{path}:{int(row.line)}: participant {int(row.participant)} task {int(row.task)} repeats step "
                         f"{int(row.step)}")
-    groups = list(df.groupby(["participant", "task"], sort=True))
-    T = max(len(g) for _, g in groups)
-    S = len(groups)
-    x, targets, choices = torch.zeros(S, T, len(CUES)), torch.zeros(S, T), torch.zeros(S, T)
-    lengths = torch.zeros(S, dtype=torch.long)
-    participant, task = np.zeros(S, dtype=np.int64), np.zeros(S, dtype=np.int64)
-    for s, ((pid, task_id), g) in enumerate(groups):
-        n = len(g)
-        x[s, :n] = SIGN * torch.tensor(g[list(CUES)].to_numpy(dtype=np.float32))
-        targets[s, :n] = torch.tensor(g["target"].to_numpy(dtype=np.float32))
-        choices[s, :n] = torch.tensor(g["choice"].to_numpy(dtype=np.float32))
-        lengths[s], participant[s], task[s] = n, int(pid), int(task_id)
-    return ChoiceData(x, targets, choices, lengths, participant, task)
+    return tidy.load(path, "decisionmaking", frame=_binz_rows(df.drop(columns="line").sort_index())).data
+
+
+def _binz_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """The study's columns as the tidy format's: x1..x4 = cue(A) - cue(B) (the files' columns negated, see SIGN),
+    correct / response 1 = option A."""
+    tidy_rows = pd.DataFrame({"participant": df.participant, "task": df.task, "trial": df.step})
+    for k, cue in enumerate(CUES):
+        tidy_rows[f"x{k + 1}"] = SIGN * df[cue]
+    return tidy_rows.assign(correct=df.target, response=df.choice)
 
 
 def binz_tidy(number) -> pd.DataFrame:
-    """An experiment of Binz et al. (2022) in the tidy format (ermi.tidy): x1..xK = cue(A) - cue(B), 1 = A."""
+    """An experiment of Binz et al. (2022) in the tidy format (ermi.tidy), as load_experiment reads it: four cue
+    columns (the unused ones 0 in experiment 3), 1 = option A."""
     experiment = EXPERIMENTS[number]
-    load_binz2022(experiment.path, experiment.num_cues)  # validate first
+    load_binz2022(experiment.path, experiment.num_cues)  # validate first: errors name the study's own columns
     df = pd.read_csv(experiment.path)
-    tidy = pd.DataFrame({"participant": df.participant, "task": df.task, "trial": df.step})
-    for k in range(experiment.num_cues):
-        tidy[f"x{k + 1}"] = SIGN * df[CUES[k]]
-    return tidy.assign(correct=df.target, response=df.choice, condition=experiment.condition)
+    df[list(CUES[experiment.num_cues:])] = 0.0
+    return _binz_rows(df).assign(condition=experiment.condition)
 
 
 def load_experiment(number) -> ChoiceData:

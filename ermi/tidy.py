@@ -63,11 +63,12 @@ def _fail(path, df, bad, column, problem):
     raise TidyError(f"{path}:{i + 2}: {column} {show_cell(df[column].iloc[i])} {problem}")
 
 
-def read_tidy(path, domain) -> tuple:
-    """(rows sorted by participant, task, trial; feature columns), checked for what every domain needs."""
+def read_tidy(path, domain, frame=None) -> tuple:
+    """(rows sorted by participant, task, trial; feature columns), checked for what every domain needs. ``frame``:
+    rows already in memory (an experiment's own file converted to this format), reported under ``path``."""
     if domain not in DOMAINS:
         raise TidyError(f"unknown domain {domain!r}; choose one of {', '.join(DOMAINS)}")
-    df = read_table(path, REQUIRED, TidyError, keep_default_na=True)
+    df = read_table(path, REQUIRED, TidyError, keep_default_na=True) if frame is None else frame.copy()
     features = feature_columns(df, path)
     df = df.reset_index(drop=True)
     for column in ("participant", "task", "correct", "response"):
@@ -107,14 +108,19 @@ def _choice_data(df, features, targets, choices, x) -> ChoiceData:
         C[s, :n] = torch.as_tensor(choices[rows], dtype=torch.float32)
         lengths[s], participant[s] = n, pid
         condition[s] = g["condition"].iloc[0] if "condition" in g else task
-    participant = participant.astype(np.int64) if all(isinstance(p, (int, np.integer)) for p in participant) else \
-        participant.astype(str)
-    return ChoiceData(X, Y, C, lengths, participant, condition)
+    return ChoiceData(X, Y, C, lengths, _ids(participant), _ids(condition))
 
 
-def load(path, domain="categorisation") -> Dataset:
-    """Read and validate a tidy file for a domain."""
-    df, features = read_tidy(path, domain)
+def _ids(values: np.ndarray) -> np.ndarray:
+    """Integer ids as an int64 array (as the experiments' own loaders give them), anything else as text."""
+    integers = all(isinstance(v, (int, np.integer)) for v in values)
+    return values.astype(np.int64) if integers else values.astype(str)
+
+
+def load(path, domain="categorisation", frame=None, scale=True) -> Dataset:
+    """Read and validate a tidy file for a domain (or, with ``frame``, rows converted from another format).
+    ``scale=False`` keeps categorisation features as they are (for data already coded 0/1)."""
+    df, features = read_tidy(path, domain, frame)
     x = df[features].to_numpy(dtype=np.float64)
     if domain == "categorisation":
         targets, choices = np.zeros(len(df)), np.zeros(len(df))
@@ -133,8 +139,9 @@ def load(path, domain="categorisation") -> Dataset:
             one = labels[-1]
             targets[g.index] = (g["correct"].astype(str) == one).to_numpy()
             choices[g.index] = (g["response"].astype(str) == one).to_numpy()
-        low, span = x.min(0), x.max(0) - x.min(0)
-        x = np.where(span > 0, (x - low) / np.where(span > 0, span, 1.0), 0.5)
+        if scale:
+            low, span = x.min(0), x.max(0) - x.min(0)
+            x = np.where(span > 0, (x - low) / np.where(span > 0, span, 1.0), 0.5)
     elif domain == "decisionmaking":
         coded = {}
         for column in ("correct", "response"):
