@@ -9,9 +9,9 @@ import argparse
 from pathlib import Path
 
 
-from ermi.episodes import CorpusSampler, LinearPrior, MLPPrior, PriorSampler, RMCPrior, episode, heldout_episode, load_corpus
+from ermi.episodes import CorpusSampler, LinearPrior, MLPPrior, PriorSampler, RMCPrior, heldout_episode, load_corpus
 from ermi.paths import domain_dir
-from ermi.training import add_training_args, corpus_paths, run_training, split_corpus
+from ermi.training import add_training_args, corpus_paths, prior_validation, run_training, split_corpus
 
 DOMAIN = domain_dir("categorisation")
 DEFAULT_CORPUS = ("llama-3_categorisation_dim3_procid0", "llama-3_categorisation_dim3_procid1")
@@ -31,8 +31,7 @@ def build_data(args, device):
             raise ValueError("--repeat-stimuli applies to --synthetic priors (RMC stimuli are binary and repeat anyway)")
         sampler = PriorSampler(prior, args.max_steps, device, repeat_stimuli=args.repeat_stimuli,
                                repeat_until=args.repeat_until)
-        val_tasks = sampler.taskset(args.num_val_tasks, seed=10_000 + args.seed)
-        val = episode(val_tasks.x, val_tasks.y, val_tasks.lengths)
+        val = prior_validation(sampler, args)
         warmup = {"repeat_stimuli": args.repeat_stimuli, "repeat_until": args.repeat_until} if args.repeat_stimuli else {}
         return sampler, val, args.num_dims, {"prior": name, "corpus": None, **warmup}
     paths = corpus_paths(args.env_name, args.env_dir)

@@ -12,9 +12,9 @@ import torch
 
 from decisionmaking.baselines.strategies import predictions
 from decisionmaking.problems import problems_from_options
-from ermi.episodes import CorpusSampler, PairedComparisonPrior, PriorSampler, episode, heldout_episode
+from ermi.episodes import CorpusSampler, PairedComparisonPrior, PriorSampler, heldout_episode
 from ermi.paths import domain_dir
-from ermi.training import add_training_args, corpus_paths, run_training, split_corpus
+from ermi.training import add_training_args, corpus_paths, prior_validation, run_training, split_corpus
 
 DOMAIN = domain_dir("decisionmaking")
 
@@ -31,8 +31,7 @@ def build_data(args, device):
     if args.synthetic:
         prior = PairedComparisonPrior(args.num_dims, args.condition)
         sampler = PriorSampler(prior, args.max_steps, device, scale=False)
-        val_tasks = sampler.taskset(args.num_val_tasks, seed=10_000 + args.seed)
-        val = episode(val_tasks.x, val_tasks.y, val_tasks.lengths)
+        val = prior_validation(sampler, args)
         provenance = {"prior": "mi", "condition": args.condition, "corpus": None}
     else:
         paths = corpus_paths(args.env_name, args.env_dir)

@@ -17,7 +17,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from ermi.episodes import CorpusError, Episode, NoisySampler, load_corpus
+from ermi.episodes import CorpusError, Episode, NoisySampler, episode, load_corpus
 from ermi.model import MetaLearner, ModelConfig
 from ermi.paths import REPO_ROOT, device_or_default, ensure_parent, file_sha256, repo_relative
 
@@ -223,6 +223,13 @@ def corpus_paths(names, folder) -> list:
             raise CorpusError(f"{name}: no such corpus (looked for {', '.join(map(str, candidates))})")
         paths.append(found)
     return paths
+
+
+def prior_validation(sampler, args) -> Episode:
+    """The validation episode of a run on a synthetic prior: --num-val-tasks tasks drawn with seed 10,000 + --seed,
+    fixed, so a resumed run validates on the same tasks."""
+    tasks = sampler.taskset(args.num_val_tasks, seed=10_000 + args.seed)
+    return episode(tasks.x, tasks.y, tasks.lengths)
 
 
 def split_corpus(tasks, paths, split_seed=0):

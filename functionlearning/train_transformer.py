@@ -10,9 +10,9 @@ same validation tasks.
 import argparse
 
 
-from ermi.episodes import CorpusSampler, FunctionPrior, GPPrior, PriorSampler, episode, heldout_episode, load_corpus
+from ermi.episodes import CorpusSampler, FunctionPrior, GPPrior, PriorSampler, heldout_episode, load_corpus
 from ermi.paths import domain_dir
-from ermi.training import add_training_args, corpus_paths, run_training, split_corpus
+from ermi.training import add_training_args, corpus_paths, prior_validation, run_training, split_corpus
 from functionlearning.baselines.regression import gaussian_nll, gp_predictions
 
 DOMAIN = domain_dir("functionlearning")
@@ -32,8 +32,7 @@ def build_data(args, device):
     if args.synthetic:
         prior = FunctionPrior() if args.prior == "functions" else GPPrior(kernel=args.prior.removeprefix("gp-"))
         sampler = PriorSampler(prior, args.max_steps, device, scale_targets=True)
-        val_tasks = sampler.taskset(args.num_val_tasks, seed=10_000 + args.seed)
-        val = episode(val_tasks.x, val_tasks.y, val_tasks.lengths)
+        val = prior_validation(sampler, args)
         provenance = {"prior": "mi", "function_prior": args.prior, "corpus": None}
     else:
         paths = corpus_paths(args.env_name, args.env_dir)
