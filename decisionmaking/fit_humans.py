@@ -48,7 +48,7 @@ def meta_learner_logits(model, data: ChoiceData) -> torch.Tensor:
     return torch.stack([as_coded, -swapped]).double()
 
 
-def baseline_logits(data: ChoiceData, num_cues) -> dict:
+def baseline_logits(data: ChoiceData, num_cues=None) -> dict:
     """Every baseline's logit of choosing A, [1, S, T]."""
     out = {}
     for name, p in predictions(data.x, data.targets, num_cues).items():

@@ -74,7 +74,7 @@ def fit(model, data: Dataset, restarts=5, seed=0, beta_max=10.0) -> pd.DataFrame
         if model == "guessing":
             rows = guessing_rows(data.data)
         elif model in BASELINES[domain]:
-            rows = fit_participants(baseline_logits(data.data, data.num_features)[model], data.data, beta_max=beta_max)
+            rows = fit_participants(baseline_logits(data.data)[model], data.data, beta_max=beta_max)
         else:
             net = _meta_learner(model, data, "weights")
             rows = fit_participants(meta_learner_logits(net, data.data), data.data, beta_max=beta_max)

@@ -42,12 +42,14 @@ def test_badham_in_the_tidy_format_gives_exactly_the_badham_fits(tmp_path):
     assert (gcm.k == 4).all() and len(gcm) == 4
 
 
-def test_binz_in_the_tidy_format_gives_exactly_the_binz_fits(tmp_path):
-    path = tmp_path / "binz2.csv"
-    binz_tidy(2).to_csv(path, index=False)
-    tidy = ermi.fit("ideal_observer", ermi.load(path, "decisionmaking"))
-    direct = fit_experiment(2, {}, baselines=["ideal_observer"])["ideal_observer"]
-    np.testing.assert_allclose(tidy.nll, [r["nll"] for r in direct], rtol=0, atol=1e-9)
+@pytest.mark.parametrize("number", [2, 3])  # experiment 3: two of the four cue columns are absent (all 0)
+def test_binz_in_the_tidy_format_gives_exactly_the_binz_fits(tmp_path, number):
+    path = tmp_path / f"binz{number}.csv"
+    binz_tidy(number).to_csv(path, index=False)
+    data = ermi.load(path, "decisionmaking")
+    direct = fit_experiment(number, {}, baselines=["ideal_observer", "best_cue", "strategy_selection"])
+    for model in ("ideal_observer", "best_cue", "strategy_selection"):
+        np.testing.assert_allclose(ermi.fit(model, data).nll, [r["nll"] for r in direct[model]], rtol=0, atol=1e-9)
 
 
 def write(tmp_path, rows, columns="participant,task,trial,x1,x2,x3,correct,response"):

@@ -57,17 +57,18 @@ def probit_learner(features: torch.Tensor, y: torch.Tensor, sigma=SIGMA, prior_v
 def _select(predictions, evidences):
     """On each trial, the prediction of the learner with the highest log-evidence over the trials before it
     (ties: the first listed). predictions, evidences: lists of [S, T]."""
-    p = torch.stack(predictions)  # [L, S, T]
-    so_far = torch.cumsum(torch.stack(evidences), dim=-1) - torch.stack(evidences)  # evidence of trials < t
+    p, evidence = torch.stack(predictions), torch.stack(evidences)  # [L, S, T]
+    so_far = torch.cumsum(evidence, dim=-1) - evidence  # evidence of trials < t
     best = so_far.argmax(dim=0, keepdim=True)  # argmax returns the first maximum
-    chosen = p.gather(0, best)[0]
-    return chosen, torch.stack(evidences).gather(0, best)[0]
+    return p.gather(0, best)[0], evidence.gather(0, best)[0]
 
 
 def predictions(x: torch.Tensor, y: torch.Tensor, num_cues=None, sigma=SIGMA) -> dict:
-    """Every baseline's P(choose A) [S, T] on sequences x [S, T, K] with feedback y [S, T]."""
-    K = num_cues or x.shape[-1]
-    x = x[..., :K].double()
+    """Every baseline's P(choose A) [S, T] on sequences x [S, T, K] with feedback y [S, T]. A cue that is 0 on
+    every trial is absent (experiment 3 shows 2 of 4): it is left out, so no single-cue learner stands for it."""
+    x = x[..., :num_cues or x.shape[-1]].double()
+    x = x[..., x.abs().flatten(0, -2).amax(0) > 0]
+    K = x.shape[-1]
     ideal, ideal_ev, _ = probit_learner(x, y, sigma)
     equal, equal_ev, _ = probit_learner(x.sum(-1, keepdim=True), y, sigma)
     singles = [probit_learner(x[..., k:k + 1], y, sigma)[:2] for k in range(K)]
