@@ -60,7 +60,8 @@ def feature_columns(df, path) -> list:
 
 def _fail(path, df, bad, column, problem):
     i = int(np.flatnonzero(bad)[0])
-    raise TidyError(f"{path}:{i + 2}: {column} {show_cell(df[column].iloc[i])} {problem}")
+    line = df["ermi_line"].iloc[i] if "ermi_line" in df else i + 2  # the file's line, also after sorting
+    raise TidyError(f"{path}:{line}: {column} {show_cell(df[column].iloc[i])} {problem}")
 
 
 def read_tidy(path, domain, frame=None) -> tuple:
@@ -86,7 +87,8 @@ def read_tidy(path, domain, frame=None) -> tuple:
     duplicated = df.duplicated(["participant", "task", "trial"])
     if duplicated.any():
         _fail(path, df, duplicated.to_numpy(), "trial", "repeats a trial of the same participant and task")
-    return df.sort_values(["participant", "task", "trial"], kind="stable"), features
+    # positions in the sorted rows index every array built from them
+    return df.sort_values(["participant", "task", "trial"], kind="stable").reset_index(drop=True), features
 
 
 def _sequences(df):

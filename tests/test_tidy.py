@@ -40,6 +40,11 @@ def test_badham_in_the_tidy_format_gives_exactly_the_badham_fits(tmp_path):
     np.testing.assert_allclose(tidy.beta, [r["beta"] for r in rows], rtol=0, atol=1e-9)
     gcm = ermi.fit("gcm", ermi.load(path), restarts=2)
     assert (gcm.k == 4).all() and len(gcm) == 4
+    # the order of the file's rows does not matter: trials are ordered by participant, task and trial
+    shuffled = tmp_path / "shuffled.csv"
+    pd.read_csv(path).sample(frac=1.0, random_state=0).to_csv(shuffled, index=False)
+    again = ermi.fit("pfn_categorisation_dim3", ermi.load(shuffled))
+    np.testing.assert_allclose(again.nll, tidy.nll, rtol=0, atol=1e-9)
 
 
 @pytest.mark.parametrize("number", [2, 3])  # experiment 3: two of the four cue columns are absent (all 0)
@@ -82,8 +87,8 @@ def test_wrong_feature_count_and_columns(tmp_path):
     gap = write(tmp_path, ["1,1,1,0.1,0.3,a,b"], "participant,task,trial,x1,x3,correct,response")
     with pytest.raises(TidyError, match="exp.csv:1: stimulus columns must be x1..x3; missing x2"):
         ermi.load(gap)
-    bad = write(tmp_path, ["1,1,1,0.1,0.2,0.3,A,C"])
-    with pytest.raises(TidyError, match="exp.csv:2: response 'C' is not A, B, 1 or 0"):
+    bad = write(tmp_path, ["2,1,1,0.1,0.2,0.3,A,A", "1,1,1,0.1,0.2,0.3,A,C"])  # the bad row sorts first
+    with pytest.raises(TidyError, match="exp.csv:3: response 'C' is not A, B, 1 or 0"):
         ermi.load(bad, "decisionmaking")
 
 
