@@ -5,8 +5,11 @@ option i is paired with option i + N/2 (row i with row i + 10 for the 20 rows as
 x = z(i + N/2) - z(i) are one trial, and the label is 1 when the second option's criterion is higher. The same
 converter serves stage C of task generation and the published Llama-3 corpus, so both give the same problems.
 """
+from collections import Counter
+
 import numpy as np
 import torch
+from torch.nn.utils.rnn import pad_sequence
 
 from ermi.episodes import CorpusError, TaskSet, load_corpus
 
@@ -27,25 +30,21 @@ def problems_from_options(paths, num_dims=None) -> TaskSet:
     scaled is exact. Tasks with fewer than 4 options, or whose comparisons all have one label, are dropped and
     counted."""
     options = load_corpus(paths, num_dims=num_dims, binary=False)
-    xs, ys, keep, dropped = [], [], [], dict(options.dropped)
+    xs, ys, keep, dropped = [], [], [], Counter(options.dropped)
     for i in range(len(options)):
         n = int(options.lengths[i])
         if n < 4:
-            dropped["fewer than 4 options"] = dropped.get("fewer than 4 options", 0) + 1
+            dropped["fewer than 4 options"] += 1
             continue
         x, y = paired_comparisons(options.x[i, :n].numpy(), options.y[i, :n].numpy())
         if y.min() == y.max():
-            dropped["all comparisons with one label"] = dropped.get("all comparisons with one label", 0) + 1
+            dropped["all comparisons with one label"] += 1
             continue
         xs.append(torch.from_numpy(x).float())
         ys.append(torch.from_numpy(y))
         keep.append(i)
     if not keep:
-        raise CorpusError(f"{paths}: no usable decision problem ({dropped})")
-    T = max(len(y) for y in ys)
-    x = torch.zeros(len(keep), T, options.num_dims)
-    y = torch.zeros(len(keep), T)
-    for j, (xi, yi) in enumerate(zip(xs, ys)):
-        x[j, :len(yi)], y[j, :len(yi)] = xi, yi
-    lengths = torch.tensor([len(yi) for yi in ys])
-    return TaskSet(x, y, lengths, [options.task_ids[i] for i in keep], dropped, [options.sources[i] for i in keep])
+        raise CorpusError(f"{paths}: no usable decision problem ({dict(dropped)})")
+    return TaskSet(pad_sequence(xs, batch_first=True), pad_sequence(ys, batch_first=True),
+                   torch.tensor([len(yi) for yi in ys]), [options.task_ids[i] for i in keep], dict(dropped),
+                   [options.sources[i] for i in keep])
