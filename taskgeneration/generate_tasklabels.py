@@ -19,6 +19,7 @@ from ermi.llm import LLMError, add_backend_args, backend_from_args
 from ermi.paths import domain_dir, ensure_parent, write_sidecar
 from taskgeneration.common import latest_by_key, read_jsonl, run_jobs, run_tag
 from taskgeneration.prompts import CONDITIONS, DOMAINS, tasklabel_prompt
+from taskgeneration.structure import reply_text, tasklabel_structure
 
 LINE = re.compile(r"^\s*(?:\d+\s*[.:)]|[-*•])\s*(.*\S)\s*$")
 DIRECTION = re.compile(r"^(.*?)\s*\(([+-])\)$")
@@ -89,7 +90,7 @@ def pool(args):
         if record.get("error"):
             errors += 1
             continue
-        labels, why = parse_tasklabels(record["text"], args.domain, args.num_dim, args.condition)
+        labels, why = parse_tasklabels(reply_text(record), args.domain, args.num_dim, args.condition)
         rows += labels
         rejected.update(why)
     table = pd.DataFrame([{k: json.dumps(v) if isinstance(v, list) else v for k, v in r.items()} for r in rows])
@@ -132,8 +133,9 @@ def main(argv=None):
         backend = backend_from_args(args)
     except LLMError as err:
         sys.exit(f"generate_tasklabels: {err}")
-    judge = lambda r: bool(parse_tasklabels(r["text"], args.domain, args.num_dim, args.condition)[0])  # noqa: E731
-    run_jobs(backend, jobs, raw_path(args), args, judge, desc="task labels")
+    judge = lambda r: bool(parse_tasklabels(reply_text(r), args.domain, args.num_dim, args.condition)[0])  # noqa: E731
+    structure = tasklabel_structure(args.domain, args.num_dim, args.num_tasks, args.condition)
+    run_jobs(backend, jobs, raw_path(args), args, judge, desc="task labels", structure=lambda job: structure)
     print(f"replies in {raw_path(args)}; pool them with --pool")
 
 

@@ -18,6 +18,7 @@ from ermi.paths import domain_dir
 from taskgeneration.common import run_jobs, run_tag
 from taskgeneration.parse_generated_tasks import task_rows
 from taskgeneration.prompts import DOMAINS, default_labels, task_prompt
+from taskgeneration.structure import task_structure
 
 LIST_COLUMNS = ("feature_names", "category_names", "directions")
 
@@ -96,7 +97,9 @@ def main(argv=None):
     except LLMError as err:
         sys.exit(f"generate_tasks: {err}")
     judge = lambda r: task_rows(r, args.domain, args.num_dim, args.min_rows)[2] is None  # noqa: E731
-    run_jobs(backend, jobs, raw_path(args), args, judge, desc=f"tasks (shard {args.proc_id}/{args.num_procs})")
+    structure = lambda job: task_structure(args.domain, job["labels"], args.num_data)  # noqa: E731
+    run_jobs(backend, jobs, raw_path(args), args, judge, desc=f"tasks (shard {args.proc_id}/{args.num_procs})",
+             structure=structure)
     print(f"replies in {raw_path(args)}; parse them with parse_generated_tasks.py")
 
 

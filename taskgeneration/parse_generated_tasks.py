@@ -25,6 +25,7 @@ import pandas as pd
 from ermi.paths import domain_dir, ensure_parent, write_sidecar
 from taskgeneration.common import latest_by_key, read_jsonl, run_tag
 from taskgeneration.prompts import DOMAINS
+from taskgeneration.structure import reply_text
 
 ROW = re.compile(r"^\s*(?:\*\*)?(?:\d+\s*[:)]|\d+\.(?=\s)|[-*•](?=\s))(?:\*\*)?\s*(.*\S)\s*$")
 NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -98,7 +99,7 @@ def task_rows(record, domain, num_dim, min_rows):
     if record.get("error"):
         return [], Counter(), "LLM error"
     labels = record.get("labels") or {}
-    rows, rejected = parse_reply(record.get("text", ""), domain, num_dim, labels.get("category_names"),
+    rows, rejected = parse_reply(reply_text(record), domain, num_dim, labels.get("category_names"),
                                  record.get("stop_reason") == "max_tokens")
     reason = check_task(rows, domain, min_rows)
     return (rows if reason is None else []), rejected, reason

@@ -11,7 +11,10 @@ driven through it with many requests in flight. Faults are injected per request,
   "truncated"  a normal message whose text is cut in half, with stop_reason "max_tokens"
   "hang"       sleeps ``hang_seconds`` before answering (for client timeouts)
 
-``reply(body) -> str`` makes the text of a normal answer (default: echoes the last user message).
+``reply(body) -> str`` makes the text of a normal answer (default: echoes the last user message). A request
+with ``tools`` and a forced ``tool_choice`` is checked as the API checks it (the named tool must exist and have
+an ``input_schema``; else 400); a reply that is a dict then comes back as that tool's ``tool_use`` input, a str
+as text (a model that ignored the tool).
 """
 import json
 import random
@@ -72,7 +75,12 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(int(kind), {"type": "error", "error": {"type": kinds[kind], "message": "injected"}})
         if kind == "garbage":
             return self._send(200, b"<html>\x00not json at all")
+        problem = _tool_problem(body)
+        if problem:
+            return self._send(400, {"type": "error", "error": {"type": "invalid_request_error", "message": problem}})
         text = server.reply(body)
+        if isinstance(text, dict):
+            return self._send_tool_use(server, body, index, text)
         words, stop = str(text).split(" "), "end_turn"
         if kind == "truncated":
             text, stop = " ".join(words[: len(words) // 2]), "max_tokens"
@@ -84,6 +92,29 @@ class _Handler(BaseHTTPRequestHandler):
                          "content": [{"type": "text", "text": text}], "model": body.get("model", "test-model"),
                          "stop_reason": stop, "stop_sequence": None,
                          "usage": {"input_tokens": count_tokens(prompt), "output_tokens": count_tokens(text)}})
+
+
+    def _send_tool_use(self, server, body, index, tool_input):
+        server._record_success()
+        block = {"type": "tool_use", "id": f"toolu_{index:06d}", "name": body["tool_choice"]["name"],
+                 "input": tool_input}
+        self._send(200, {"id": f"msg_{index:06d}", "type": "message", "role": "assistant", "content": [block],
+                         "model": body.get("model", "test-model"), "stop_reason": "tool_use", "stop_sequence": None,
+                         "usage": {"input_tokens": count_tokens(body["messages"]),
+                                   "output_tokens": count_tokens(json.dumps(tool_input))}})
+
+
+def _tool_problem(body):
+    """What the API would refuse in a tool-use request, or None."""
+    tools, choice = body.get("tools"), body.get("tool_choice")
+    if tools is None and choice is None:
+        return None
+    names = {t.get("name") for t in tools or [] if isinstance(t.get("input_schema"), dict)}
+    if len(names) != len(tools or []):
+        return "tools: every tool needs a name and an input_schema object"
+    if choice is not None and choice.get("type") == "tool" and choice.get("name") not in names:
+        return f"tool_choice: no tool named {choice.get('name')!r}"
+    return None
 
 
 class _HTTPServer(ThreadingHTTPServer):
