@@ -8,7 +8,9 @@ per task (the validation order of the trainer). Learners:
 - online 1-nearest-neighbour: the label of the nearest earlier stimulus (Euclidean, ties to the most recent),
   smoothed to (1 - eps) / eps with the eps that minimises its NLL on these tasks (the most favourable one);
 - online logistic regression: refitted on trials < t at every trial (L2, C = 1); until both labels have been
-  seen, the Laplace-smoothed rate of label 1 so far.
+  seen, the Laplace-smoothed rate of label 1 so far;
+- online base rate: the Laplace-smoothed rate of label 1 so far, which ignores the stimulus (chance for a learner
+  that can count; 0.693 nats and 0.5 is chance for one that cannot).
 
 Writes NLL and accuracy per trial position (CSV), a summary table and a figure.
 
@@ -59,6 +61,20 @@ def nearest_neighbour_p1(ep):
     p1 = y.gather(1, nearest)
     p1[:, 0] = 0.5
     return p1
+
+
+def base_rate_p1(ep):
+    """P(y_t = 1) = (labels 1 before t + 1) / (t + 2)."""
+    y = ep.targets.double()
+    ones_before = torch.cumsum(y, 1) - y
+    return (ones_before + 1) / (torch.arange(y.shape[1], dtype=torch.double) + 2)
+
+
+def learner_name(path):
+    """ermi_categorisation_dim3 -> ERMI; ermi_categorisation_dim3_smollm2 -> ERMI (smollm2)."""
+    parts = path.stem.split("_")
+    suffix = "_".join(parts[3:])
+    return parts[0].upper() + (f" ({suffix})" if suffix else "")
 
 
 def logistic_regression_p1(ep):
@@ -139,12 +155,13 @@ def main(argv=None):
         learners = {}
         for name in args.models:
             path = resolve_model(name)
-            learners[path.stem.split("_")[0].upper()] = meta_learner_p1(path, ep, device_or_default(args.device))
+            learners[learner_name(path)] = meta_learner_p1(path, ep, device_or_default(args.device))
     except (CorpusError, FileNotFoundError, ValueError) as err:
         parser.exit(2, f"error: {err}\n")
     y, mask = ep.targets.double(), ep.mask.double()
     learners["1-NN"], eps = smooth(nearest_neighbour_p1(ep), y, mask)
     learners["logistic regression"] = logistic_regression_p1(ep)
+    learners["base rate"] = base_rate_p1(ep)
     curves = pd.concat([per_position(name, p1, ep) for name, p1 in learners.items()], ignore_index=True)
     output = ensure_parent(args.output)
     curves.to_csv(output, index=False)

@@ -200,7 +200,7 @@ def test_heldout_evaluation_cli(tmp_path):
                  tmp_path / "ermi_tiny_dim3.pt", "--output", tmp_path / "heldout.csv", "--figure", tmp_path / "h.png")
     assert "3 held-out tasks, 36 trials" in result.stdout
     curves = pd.read_csv(tmp_path / "heldout.csv")
-    assert set(curves.model) == {"ERMI", "1-NN", "logistic regression"}
+    assert set(curves.model) == {"ERMI", "1-NN", "logistic regression", "base rate"}
     assert (curves.groupby("model").trial.max() == 12).all() and (curves.tasks == 3).all()
     first = curves[curves.trial == 1].set_index("model")
     assert first.loc["1-NN", "accuracy"] == 0.5 and first.loc["1-NN", "nll"] == pytest.approx(math.log(2))
@@ -217,3 +217,7 @@ def test_nearest_neighbour_by_hand():
     # t=1: only 0.0 (label 1); t=2: 0.5 ties 0.0 and 1.0 -> the more recent 1.0 (label 0); t=3: 0.9 is nearest
     # 1.0 (label 0); t=4: 0.05 is nearest 0.0 (label 1)
     assert p1[0].tolist() == [0.5, 1.0, 0.0, 0.0, 1.0]
+    # the online base rate counts the labels before t, Laplace-smoothed: (ones + 1) / (t + 2)
+    from categorisation.evaluate_heldout import base_rate_p1
+
+    assert base_rate_p1(episode(x, y, torch.tensor([5])))[0].tolist() == pytest.approx([1 / 2, 2 / 3, 2 / 4, 3 / 5, 4 / 6])
