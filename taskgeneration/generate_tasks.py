@@ -41,6 +41,9 @@ def load_tasklabels(path, domain, num_dim):
             sys.exit(f"generate_tasks: {path}:{i + 2}: a name list is not valid JSON")
         if len(entry["feature_names"]) != num_dim:
             sys.exit(f"generate_tasks: {path}:{i + 2}: {len(entry['feature_names'])} feature names, expected {num_dim}")
+        categories = [str(c).lower() for c in entry.get("category_names") or []]
+        if domain == "categorisation" and (len(categories) != 2 or categories[0] == categories[1]):
+            sys.exit(f"generate_tasks: {path}:{i + 2}: needs two different category names, got {categories}")
         labels[int(row["task_id"])] = entry
     return labels
 

@@ -25,7 +25,7 @@ TOOL = "record_rows"
 
 
 def _literal(text):
-    return json.dumps(text)  # a double-quoted EBNF string literal (xgrammar reads JSON-style escapes)
+    return json.dumps(text, ensure_ascii=False)  # a double-quoted EBNF string literal (JSON-style escapes)
 
 
 def _values_rule(num_dim):

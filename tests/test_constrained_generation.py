@@ -156,3 +156,13 @@ def test_structured_reply_of_the_wrong_shape_is_counted_not_crashed():
     assert report["rows_accepted"] == 0 and report["tasks_rejected"] == {"one label only": 1}
     assert report["rows_rejected"] == {"non-numeric feature value": 1, "no comma-separated values": 1}
     assert corpus.empty
+
+
+def test_a_labels_file_with_one_category_twice_stops_with_its_row(tmp_path):
+    labels = tmp_path / "labels.csv"
+    labels.write_text('task_id,feature_names,category_names\n0,"[""a"", ""b"", ""c""]","[""x"", ""y""]"\n'
+                      '1,"[""a"", ""b"", ""c""]","[""Cat"", ""cat""]"\n')
+    with pytest.raises(SystemExit) as stop:
+        generate_tasks.main(["--backend", "local", "--use-generated-tasklabels", "--path-tasklabels", str(tmp_path),
+                             "--file-name-tasklabels", "labels.csv", "--raw-dir", str(tmp_path)])
+    assert str(stop.value) == f"generate_tasks: {labels}:3: needs two different category names, got ['cat', 'cat']"
