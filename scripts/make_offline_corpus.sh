@@ -6,12 +6,12 @@
 #   stage B: ROWS rows for each of TASKS tasks              -> categorisation/data/raw/local_tasks_dim3_data${ROWS}_pversion5_procid0.jsonl
 #   stage C: parse and pool                                 -> categorisation/data/generated_tasks/local_generated_tasks_dim3_data${ROWS}_pversion5.csv
 #   train:   ERMI on the corpus (seeded 80/10/10 task split) -> trained_models/ermi_categorisation_dim3_smollm2.pt
-# Usage: [TASKS=500] [ROWS=25] [STEPS=3000] bash scripts/make_offline_corpus.sh [python]
+# Usage: [TASKS=500] [ROWS=20] [STEPS=3000] bash scripts/make_offline_corpus.sh [python]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${1:-.venv/bin/python}
 TASKS=${TASKS:-500}
-ROWS=${ROWS:-25}
+ROWS=${ROWS:-20}
 STEPS=${STEPS:-3000}
 LLM=(--backend local --seed 0)
 CORPUS=categorisation/data/generated_tasks/local_generated_tasks_dim3_data${ROWS}_pversion5.csv

@@ -17,9 +17,9 @@ import json
 
 from ermi.llm import Structure
 
-# A plain decimal: at most 5 integer digits and 3 decimals (SmolLM2 spends one token per digit; longer
-# numbers only let a small model ramble). Names: a letter, then up to 39 letters, digits, spaces and ' / ( ) - . &.
-NUMBER_RULE = 'num ::= "-"? [0-9]{1,5} ("." [0-9]{1,3})?'
+# A plain decimal: at most 4 integer digits and 2 decimals (SmolLM2 spends one token per digit; longer
+# numbers only let a small model ramble, and a row then stays under 40 tokens). Names: a letter, then up to 39 letters, digits, spaces and ' / ( ) - . &.
+NUMBER_RULE = 'num ::= "-"? [0-9]{1,4} ("." [0-9]{1,2})?'
 NAME_RULE = "name ::= [A-Za-z] [A-Za-z0-9 '/()&.-]{0,39}"
 TOOL = "record_rows"
 

@@ -15,7 +15,7 @@ from taskgeneration.prompts import task_prompt
 from taskgeneration.structure import reply_text, task_structure, tasklabel_grammar
 
 LABELS = {"feature_names": ["weight", "sweetness", "diameter"], "category_names": ["Apple", "Pear"]}
-VALID = "1: 150, 7.5, 8.25, Apple\n2: 130.5, 6, 7.1, Pear\n3: -2, 0, 12345.125, Apple\n"
+VALID = "1: 150, 7.5, 8.25, Apple\n2: 130.5, 6, 7.1, Pear\n3: -2, 0, 1234.12, Apple\n"
 CHARS = [chr(c) for c in range(32, 127)] + ["\n", "</s>"]  # a character-level vocabulary; "</s>" stops
 
 
@@ -30,7 +30,7 @@ def test_task_grammar_admits_a_valid_reply_that_parses_cleanly():
     grammar = task_structure("categorisation", LABELS, 3).grammar
     assert accepts(grammar, VALID)
     rows, rejected = parse_reply(VALID, "categorisation", 3, LABELS["category_names"])
-    assert len(rows) == 3 and not rejected and rows[2] == ([-2.0, 0.0, 12345.125], "Apple")
+    assert len(rows) == 3 and not rejected and rows[2] == ([-2.0, 0.0, 1234.12], "Apple")
 
 
 @pytest.mark.parametrize("reply, parser_reason", [
@@ -38,6 +38,7 @@ def test_task_grammar_admits_a_valid_reply_that_parses_cleanly():
     ("1: 150, 7.5, 8, 9, Apple\n2: 130, 6, 7, Pear\n3: 1, 2, 3, Apple\n", "4 values instead of 3"),
     ("1: 150 g, 7.5, 8, Apple\n2: 130, 6, 7, Pear\n3: 1, 2, 3, Apple\n", "non-numeric feature value"),
     ("1: 150, nan, 8, Apple\n2: 130, 6, 7, Pear\n3: 1, 2, 3, Apple\n", "non-numeric feature value"),
+    ("1: 15000, 7.5, 8, Apple\n2: 130, 6, 7, Pear\n3: 1, 2, 3.125, Apple\n", "a longer number than the grammar allows (the parser would keep it)"),
     ("1: 150, 7.5, 8, \n2: 130, 6, 7, Pear\n3: 1, 2, 3, Apple\n", "missing label"),
     ("1: 150, 7.5, 8, 1\n2: 130, 6, 7, Pear\n3: 1, 2, 3, Apple\n", "numeric label"),
     ("1: 150, 7.5, 8, Banana\n2: 130, 6, 7, Pear\n3: 1, 2, 3, Apple\n", "label not one of the two categories"),
