@@ -43,10 +43,13 @@ class LLMError(RuntimeError):
 @dataclass(frozen=True)
 class Structure:
     """The form a reply must take, once per backend: ``grammar`` (EBNF, enforced token by token by the local
-    backend) and ``schema`` (JSON schema of the input of tool ``tool``, which the Messages API is made to call)."""
+    backend) and ``schema`` (JSON schema of the input of tool ``tool``, which the Messages API is made to call).
+    ``max_chars`` bounds the length of any reply the grammar admits; as no token is shorter than one character,
+    it is also a token budget under which the grammar, not max_tokens, ends every reply."""
     grammar: str
     schema: dict
     tool: str = "record_rows"
+    max_chars: int | None = None
 
 
 @dataclass

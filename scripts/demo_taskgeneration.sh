@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 mkdir -p "$OUT"
 
 echo "== stage A: task labels (1 call asking for 8 experiments)"
-$PY taskgeneration/generate_tasklabels.py "${LLM[@]}" --num-runs 1 --num-tasks 8 --num-dim 3 --max-length 500 \
+$PY taskgeneration/generate_tasklabels.py "${LLM[@]}" --num-runs 1 --num-tasks 8 --num-dim 3 --max-length 600 \
     --raw-dir "$OUT"
 $PY taskgeneration/generate_tasklabels.py "${LLM[@]}" --num-dim 3 --pool --raw-dir "$OUT" --output "$OUT/labels.csv"
 LABELS=()

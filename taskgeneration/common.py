@@ -59,20 +59,33 @@ def latest_by_key(records):
     return best
 
 
-def run_jobs(backend, jobs, raw_path, args, judge=None, desc="generating", structure=None):
+def cut_under_grammar(record):
+    """A reply decoded under a grammar that still hit max_tokens is unfinished (a run made before the token
+    budget covered the grammar's longest reply)."""
+    return record.get("stop_reason") == "max_tokens" and str(record.get("constrained") or "").startswith("grammar")
+
+
+def run_jobs(backend, jobs, raw_path, args, judge=None, desc="generating", structure=None, redo_cut=False):
     """Ask the LLM for every job whose key has no good reply in ``raw_path`` yet; append each reply as it arrives.
 
     jobs: dicts with ``key`` and ``prompt`` plus any metadata to keep (task_id, labels, prompt_id ...).
     judge(record) -> bool says whether a reply is usable, for the live rejection rate.
     structure(job) -> ermi.llm.Structure: the form to enforce (left out with ``--free-text``).
+    redo_cut: also ask again for replies cut under a grammar (tasks: a cut task loses its last rows, maybe a
+    label; labels keep theirs, as a redone call would renumber every later task).
     Returns the new records.
     """
     raw_path = ensure_parent(raw_path)
     old, bad = read_jsonl([raw_path])
-    done = {k for k, r in latest_by_key(old).items() if r.get("error") is None}
+    done = {k for k, r in latest_by_key(old).items()
+            if r.get("error") is None and not (redo_cut and cut_under_grammar(r))}
     todo = [job for job in jobs if job["key"] not in done]
     if bad:
         tqdm.write(f"{raw_path}: skipped {bad} unreadable line(s) (cut by an earlier crash); those tasks are redone")
+    structures = None if structure is None or args.free_text else [structure(job) for job in todo]
+    max_tokens = args.max_length
+    if structures and backend.name == "local":  # the grammar ends every reply before this budget
+        max_tokens = max(max_tokens, *(s.max_chars for s in structures))
     bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc=desc, unit="task", dynamic_ncols=True)
     started, stats, new = time.time(), {"tokens": 0, "rejected": 0, "errors": 0, "n": 0}, []
     end_partial_line(raw_path)
@@ -81,7 +94,7 @@ def run_jobs(backend, jobs, raw_path, args, judge=None, desc="generating", struc
             job = todo[i]
             record = {**job, "prompt_sha1": prompt_sha1(job["prompt"]), "backend": backend.name,
                       "seed": reply.seed if reply.seed is not None else args.seed, "temperature": args.temperature,
-                      "max_tokens": args.max_length, "time": time.strftime("%Y-%m-%dT%H:%M:%S"), **reply.as_dict()}
+                      "max_tokens": max_tokens, "time": time.strftime("%Y-%m-%dT%H:%M:%S"), **reply.as_dict()}
             f.write(json.dumps(record) + "\n")
             f.flush()
             os.fsync(f.fileno())
@@ -95,8 +108,7 @@ def run_jobs(backend, jobs, raw_path, args, judge=None, desc="generating", struc
                             tok_s=f"{stats['tokens'] / max(time.time() - started, 1e-9):.0f}")
 
         if todo:
-            structures = None if structure is None or args.free_text else [structure(job) for job in todo]
-            backend.generate([job["prompt"] for job in todo], max_tokens=args.max_length,
+            backend.generate([job["prompt"] for job in todo], max_tokens=max_tokens,
                              temperature=args.temperature, seed=args.seed, on_reply=on_reply, structures=structures)
     bar.close()
     return new

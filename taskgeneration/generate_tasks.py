@@ -102,7 +102,7 @@ def main(argv=None):
     judge = lambda r: task_rows(r, args.domain, args.num_dim, args.min_rows)[2] is None  # noqa: E731
     structure = lambda job: task_structure(args.domain, job["labels"], args.num_data)  # noqa: E731
     run_jobs(backend, jobs, raw_path(args), args, judge, desc=f"tasks (shard {args.proc_id}/{args.num_procs})",
-             structure=structure)
+             structure=structure, redo_cut=True)
     print(f"replies in {raw_path(args)}; parse them with parse_generated_tasks.py")
 
 

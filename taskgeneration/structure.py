@@ -21,6 +21,7 @@ from ermi.llm import Structure
 # numbers only let a small model ramble, and a row then stays under 40 tokens). Names: a letter, then up to 39 letters, digits, spaces and ' / ( ) - . &.
 NUMBER_RULE = 'num ::= "-"? [0-9]{1,4} ("." [0-9]{1,2})?'
 NAME_RULE = "name ::= [A-Za-z] [A-Za-z0-9 '/()&.-]{0,39}"
+NUMBER_CHARS, NAME_CHARS = 8, 40  # the longest number and name the two rules admit
 TOOL = "record_rows"
 
 
@@ -70,7 +71,11 @@ def task_schema(domain, labels, num_data):
 
 
 def task_structure(domain, labels, num_data):
-    return Structure(task_grammar(domain, labels, num_data), task_schema(domain, labels, num_data), TOOL)
+    num_dim = len(labels["feature_names"])
+    target = max(map(len, labels["category_names"])) if domain == "categorisation" else NUMBER_CHARS
+    row = len(f"{num_data}: ") + num_dim * (NUMBER_CHARS + 2) + target + 1
+    return Structure(task_grammar(domain, labels, num_data), task_schema(domain, labels, num_data), TOOL,
+                     max_chars=num_data * row)
 
 
 def _label_fields(domain, num_dim, condition):
@@ -109,8 +114,10 @@ def tasklabel_schema(domain, num_dim, num_tasks, condition="none"):
 
 
 def tasklabel_structure(domain, num_dim, num_tasks, condition="none"):
+    names = len(_label_fields(domain, num_dim, condition))
+    line = len(f"{num_tasks}. ") + names * (NAME_CHARS + len(" (+)") + 2) + 1
     return Structure(tasklabel_grammar(domain, num_dim, num_tasks, condition),
-                     tasklabel_schema(domain, num_dim, num_tasks, condition), TOOL)
+                     tasklabel_schema(domain, num_dim, num_tasks, condition), TOOL, max_chars=num_tasks * line)
 
 
 def _render_rows(rows):

@@ -1,14 +1,16 @@
 """Constrained generation: the grammars admit exactly the replies the parser accepts, SmolLM2 under the grammar
 writes tasks that parse with zero rejections, and the tool-use schema reaches the Messages-API server and comes
 back through the same parser."""
+import argparse
+import json
 import random
 
 import pytest
 import xgrammar
 
-from ermi.llm import LocalBackend, Structure
+from ermi.llm import LocalBackend, Reply, Structure
 from taskgeneration import generate_tasklabels, generate_tasks, parse_generated_tasks
-from taskgeneration.common import read_jsonl
+from taskgeneration.common import read_jsonl, run_jobs
 from taskgeneration.generate_tasklabels import parse_tasklabels
 from taskgeneration.parse_generated_tasks import build_corpus, parse_reply
 from taskgeneration.prompts import task_prompt
@@ -167,3 +169,42 @@ def test_a_labels_file_with_one_category_twice_stops_with_its_row(tmp_path):
         generate_tasks.main(["--backend", "local", "--use-generated-tasklabels", "--path-tasklabels", str(tmp_path),
                              "--file-name-tasklabels", "labels.csv", "--raw-dir", str(tmp_path)])
     assert str(stop.value) == f"generate_tasks: {labels}:3: needs two different category names, got ['cat', 'cat']"
+
+
+def test_the_token_budget_covers_the_longest_reply_the_grammar_admits():
+    labels = {"feature_names": ["a", "b", "c"], "category_names": ["x" * 40, "Pear"]}
+    structure = task_structure("categorisation", labels, 12)
+    longest = "".join(f"{i}: -9999.99, -9999.99, -9999.99, {labels['category_names'][i % 2]}\n" for i in range(1, 13))
+    assert accepts(structure.grammar, longest) and len(longest) <= structure.max_chars
+    assert not accepts(structure.grammar, longest.replace("-9999.99", "-99999.99", 1))
+
+
+class RecordingBackend:
+    """Stands in for the local backend: answers every prompt with a complete reply and records each call."""
+    name = "local"
+
+    def __init__(self):
+        self.calls = []
+
+    def generate(self, prompts, max_tokens, temperature, seed, on_reply, structures):
+        self.calls.append({"prompts": prompts, "max_tokens": max_tokens, "structures": structures})
+        for i, _ in enumerate(prompts):
+            on_reply(i, Reply(text=VALID, stop_reason="end_turn", constrained="grammar (test)"))
+
+
+def test_a_reply_cut_under_the_grammar_is_asked_again_with_the_grammar_budget(tmp_path):
+    raw = tmp_path / "raw.jsonl"
+    cut = {"key": 0, "task_id": 0, "text": "1: 1, 2,", "stop_reason": "max_tokens", "constrained": "grammar (x)"}
+    whole = {"key": 1, "task_id": 1, "text": VALID, "stop_reason": "end_turn", "constrained": "grammar (x)"}
+    raw.write_text(json.dumps(cut) + "\n" + json.dumps(whole) + "\n")
+    jobs = [{"key": k, "task_id": k, "prompt": f"task {k}", "labels": LABELS} for k in (0, 1)]
+    args = argparse.Namespace(max_length=50, free_text=False, temperature=None, seed=0)
+    backend = RecordingBackend()
+    structure = lambda job: task_structure("categorisation", job["labels"], 3)  # noqa: E731
+    run_jobs(backend, jobs, raw, args, structure=structure)
+    assert backend.calls == []  # by default a cut reply stays (stage A: a redone call would renumber the tasks)
+    run_jobs(backend, jobs, raw, args, structure=structure, redo_cut=True)
+    (call,) = backend.calls
+    assert call["prompts"] == ["task 0"] and call["max_tokens"] == task_structure("categorisation", LABELS, 3).max_chars
+    corpus, report = build_corpus(read_jsonl([raw])[0], "categorisation", 3, min_rows=3)
+    assert report["tasks_accepted"] == 2 and len(corpus) == 6
