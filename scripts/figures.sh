@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerate every paper-style figure under figures/ from the result files and the shipped weights:
 # Badham et al. (2017) model comparison, parameter/model recovery, Smith & Minda (1998), Shepard et al. (1961),
-# ERMI and the synthetic meta-learners on held-out LLM tasks, Johansen & Palmeri (2002) and the OpenML-CC18 benchmark
+# ERMI and the synthetic meta-learners on held-out LLM tasks (and on SmolLM2's offline corpus), Johansen & Palmeri (2002) and the OpenML-CC18 benchmark
 # (or its offline stand-in), decision making (Binz et al. 2022: model comparison per experiment, Gini
 # coefficients of the cue weights, recovery) and function learning (DeLosh et al. 1997, Kwantes & Neal 2006,
 # learning difficulty).
@@ -60,6 +60,13 @@ fi
 if [[ -f trained_models/ermi_categorisation_dim3.json ]] && grep -q test_tasks trained_models/ermi_categorisation_dim3.json; then
     step "figures/heldout_llm_tasks.png"
     $PY categorisation/evaluate_heldout.py
+fi
+OFFLINE=trained_models/offline/ermi_categorisation_dim3_smollm2
+if [[ -f $OFFLINE.pt ]]; then
+    step "figures/heldout_smollm2_tasks.png (ERMI trained on SmolLM2's grammar-constrained corpus)"
+    $PY categorisation/evaluate_heldout.py --card $OFFLINE.json --models $OFFLINE.pt ermi_categorisation_dim3 \
+        mi_categorisation_dim3 --output categorisation/data/heldout/smollm2_test_tasks.csv \
+        --figure figures/heldout_smollm2_tasks.png
 fi
 step "decision making: fits, figures/binz2022_exp*_model_comparison.png, binz2022_gini.png, binz2022_exp1_recovery.png"
 $PY decisionmaking/fit_humans.py

@@ -6,7 +6,7 @@
 #   stage A: labels for TASKS experiments (25 per call)   -> categorisation/data/tasklabels/local_generated_tasklabels_dim3_pversion5.csv
 #   stage B: ROWS rows for each of TASKS tasks              -> categorisation/data/raw/local_tasks_dim3_data${ROWS}_pversion5_procid0.jsonl
 #   stage C: parse and pool                                 -> categorisation/data/generated_tasks/local_generated_tasks_dim3_data${ROWS}_pversion5.csv
-#   train:   ERMI on the corpus (seeded 80/10/10 task split) -> trained_models/ermi_categorisation_dim3_smollm2.pt
+#   train:   ERMI on the corpus (seeded 80/10/10 task split) -> trained_models/offline/ermi_categorisation_dim3_smollm2.pt
 # Usage: [TASKS=500] [ROWS=20] [STEPS=3000] bash scripts/make_offline_corpus.sh [python]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,4 +33,4 @@ echo "== ERMI on the offline corpus"
 OMP_NUM_THREADS=${OMP_NUM_THREADS:-2} $PY categorisation/train_transformer.py --env-name "$CORPUS" --num-dims 3 \
     --shuffle --shuffle-features --max-steps "$ROWS" --num-episodes "$STEPS" --batch_size 32 --lr 1e-3 --patience 12 \
     --save-every 250 --print-every 250 --resume --save-dir trained_models/checkpoints \
-    --output trained_models/ermi_categorisation_dim3_smollm2.pt
+    --output trained_models/offline/ermi_categorisation_dim3_smollm2.pt
