@@ -43,7 +43,7 @@ def main():
     labels = [{"feature_names": f, "category_names": c} for f, c in
               (EXPERIMENTS[i % len(EXPERIMENTS)] for i in range(args.tasks))]
     max_tokens = args.max_tokens or 40 * args.rows
-    backend.generate(["warm-up"], max_tokens=2, structures=[task_structure("categorisation", labels[0], 1)])
+    backend.generate(["warm-up"], max_tokens=2, structures=[task_structure("categorisation", labels[0], 2)])
     results = {mode: run(backend, labels, args.rows, max_tokens, mode == "grammar", args.seed)
                for mode in ("free text", "grammar")}
     print(f"SmolLM2-135M, {args.tasks} tasks x {args.rows} rows, batch {args.batch_size}, max {max_tokens} tokens/reply")

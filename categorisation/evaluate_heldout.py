@@ -118,7 +118,8 @@ def per_position(name, p1, ep):
                          "tasks": count[keep].numpy().astype(int)})
 
 
-def plot(curves, figure, bin_size=10):
+def plot(curves, figure):
+    bin_size = max(1, int(curves.trial.max()) // 10)  # about ten points per curve, whatever the task length
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     for name, c in curves.groupby("model", sort=False):
         binned = c.assign(bin=(c.trial - 1) // bin_size).groupby("bin")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from ermi.llm import LLMError, add_backend_args, backend_from_args
-from ermi.paths import domain_dir, ensure_parent, write_sidecar
+from ermi.paths import domain_dir, ensure_parent, repo_relative, write_sidecar
 from taskgeneration.common import latest_by_key, read_jsonl, run_jobs, run_tag
 from taskgeneration.prompts import CONDITIONS, DOMAINS, tasklabel_prompt
 from taskgeneration.structure import reply_text, tasklabel_structure
@@ -98,7 +98,7 @@ def pool(args):
     duplicates = int(table.drop(columns="task_id").duplicated().sum()) if len(table) else 0
     output = ensure_parent(labels_path(args))
     table.to_csv(output, index=False)
-    write_sidecar(output, started, raw_file=str(raw_path(args)), labels=len(table), duplicates=duplicates,
+    write_sidecar(output, started, raw_file=repo_relative(raw_path(args)), labels=len(table), duplicates=duplicates,
                   lines_rejected=dict(rejected), failed_runs=errors, unreadable_raw_lines=bad)
     print(f"{len(table)} label sets kept ({duplicates} exact duplicates), {sum(rejected.values())} lines rejected, "
           f"{errors} failed run(s)")

@@ -80,6 +80,8 @@ def main(argv=None):
     p.add_argument("--min-rows", type=int, default=10, help="for the live rejection rate only")
     add_backend_args(p, max_tokens=4000)
     args = p.parse_args(argv)
+    if args.domain == "categorisation" and args.num_data < 2:
+        p.error("--num-data must be at least 2 in categorisation (one row per category)")
 
     if args.use_generated_tasklabels:
         folder = Path(args.path_tasklabels or domain_dir(args.domain) / "data" / "tasklabels")

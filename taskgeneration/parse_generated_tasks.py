@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ermi.paths import domain_dir, ensure_parent, write_sidecar
+from ermi.paths import domain_dir, ensure_parent, repo_relative, write_sidecar
 from taskgeneration.common import latest_by_key, read_jsonl, run_tag
 from taskgeneration.prompts import DOMAINS
 from taskgeneration.structure import reply_text
@@ -174,7 +174,7 @@ def main(argv=None):
     output = Path(args.output) if args.output else domain_dir(args.domain) / "data" / "generated_tasks" / \
         f"{run_tag(args.backend)}_generated_tasks_dim{args.num_dim}_data{args.num_data}_pversion{args.prompt_version}.csv"
     corpus.to_csv(ensure_parent(output), index=False)
-    write_sidecar(output, started, raw_files=[str(r) for r in raw], unreadable_raw_lines=bad, **report)
+    write_sidecar(output, started, raw_files=[repo_relative(r) for r in raw], unreadable_raw_lines=bad, **report)
     print(format_report(report, bad))
     print(f"wrote {output} ({len(corpus)} rows, {corpus['task_id'].nunique() if len(corpus) else 0} tasks)")
 

@@ -41,6 +41,8 @@ def task_grammar(domain, labels, num_data):
         rows = " ".join(f'"{i}: " vals ", " num "\\n"' for i in range(1, num_data + 1))
         return "\n".join([f"root ::= {rows}", _values_rule(num_dim), NUMBER_RULE])
     first, second = labels["category_names"]
+    if num_data < 2:
+        raise ValueError("a categorisation task needs at least 2 rows, one per category")
     if first.lower() == second.lower():
         raise ValueError(f"the two category names are the same: {first!r}")
     rules = ["root ::= r1_0"]

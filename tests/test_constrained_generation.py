@@ -208,3 +208,10 @@ def test_a_reply_cut_under_the_grammar_is_asked_again_with_the_grammar_budget(tm
     assert call["prompts"] == ["task 0"] and call["max_tokens"] == task_structure("categorisation", LABELS, 3).max_chars
     corpus, report = build_corpus(read_jsonl([raw])[0], "categorisation", 3, min_rows=3)
     assert report["tasks_accepted"] == 2 and len(corpus) == 6
+
+
+def test_a_one_row_categorisation_task_is_refused_in_one_line(tmp_path):
+    with pytest.raises(ValueError, match="at least 2 rows"):
+        task_structure("categorisation", LABELS, 1)
+    with pytest.raises(SystemExit):
+        generate_tasks.main(["--backend", "local", "--num-data", "1", "--raw-dir", str(tmp_path)])
