@@ -29,6 +29,7 @@ benchmarks: $(STAMP)
 	$(PY) benchmarks/bench_baselines.py
 	$(PY) benchmarks/bench_llm.py
 	$(PY) benchmarks/bench_decisionmaking.py
+	$(PY) benchmarks/bench_taskgeneration.py
 
 # every paper-style figure under figures/, from the result files and the shipped weights
 figures: $(STAMP)
