@@ -74,7 +74,7 @@ def test_pipeline_runs_the_llm_chain(slurm, messages_server, tmp_path):
     assert (out / "figures" / "badham2017_model_comparison.png").stat().st_size > 0
     shepard = pd.read_csv(out / "shepard1961.csv")
     assert {"ermi", "mi", "pfn"} <= set(shepard.iloc[:, 0])
-    assert not list((REPO / "categorisation" / "data").glob("raw/*_data20_*"))   # --out kept the repo clean
+    assert not list((REPO / "categorisation" / "data").glob("raw/claude_*_data20_*"))  # --out kept the repo clean
 
 
 def test_requeued_training_resumes_from_its_checkpoint(slurm, tmp_path):
