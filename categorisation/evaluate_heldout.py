@@ -80,7 +80,7 @@ def learner_name(path):
 def logistic_regression_p1(ep):
     x, y = ep.tokens[..., :-1].double().numpy(), ep.targets.double().numpy()
     lengths = ep.mask.sum(1).numpy()
-    p1 = np.full(y.shape, 0.5)
+    p1 = base_rate_p1(ep).numpy()  # kept until both labels have been seen
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for s in tqdm(range(len(x)), desc="online logistic regression", leave=False):
@@ -89,8 +89,6 @@ def logistic_regression_p1(ep):
                 if 0 < seen.sum() < t:
                     clf = LogisticRegression(C=1.0).fit(x[s, :t], seen)
                     p1[s, t] = clf.predict_proba(x[s, t:t + 1])[0, 1]
-                else:
-                    p1[s, t] = (seen.sum() + 1) / (t + 2)
     return torch.from_numpy(p1)
 
 
