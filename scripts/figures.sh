@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Regenerate every paper-style figure under figures/ from the result files and the shipped weights:
 # Badham et al. (2017) model comparison, parameter/model recovery, Smith & Minda (1998), Shepard et al. (1961),
-# ERMI and the synthetic meta-learners on held-out LLM tasks (and on SmolLM2's offline corpus), Johansen & Palmeri (2002) and the OpenML-CC18 benchmark
-# (or its offline stand-in), decision making (Binz et al. 2022: model comparison per experiment, Gini
+# ERMI and the synthetic meta-learners on held-out LLM tasks (and on SmolLM2's offline corpus), Johansen &
+# Palmeri (2002) and the OpenML-CC18 benchmark (or its offline stand-in), decision making (Binz et al. 2022: model comparison per experiment, Gini
 # coefficients of the cue weights, recovery) and function learning (DeLosh et al. 1997, Kwantes & Neal 2006,
 # learning difficulty).
 # Fits missing from categorisation/data/model_comparison/, or made with other weights than the shipped ones (the

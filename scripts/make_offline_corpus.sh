@@ -3,10 +3,14 @@
 # and an ERMI trained on it. Every stage resumes where it stopped (the raw logs are append-only), so rerunning the
 # same command after a crash or a cut-off session only does what is missing. Under the grammar no reply can run
 # past its token budget (the longest reply the grammar admits), so every task comes back whole.
-#   stage A: labels for TASKS experiments (25 per call)   -> categorisation/data/tasklabels/local_generated_tasklabels_dim3_pversion5.csv
-#   stage B: ROWS rows for each of TASKS tasks              -> categorisation/data/raw/local_tasks_dim3_data${ROWS}_pversion5_procid0.jsonl
-#   stage C: parse and pool                                 -> categorisation/data/generated_tasks/local_generated_tasks_dim3_data${ROWS}_pversion5.csv
-#   train:   ERMI on the corpus (seeded 80/10/10 task split) -> trained_models/offline/ermi_categorisation_dim3_smollm2.pt
+#   stage A: labels for TASKS experiments, 25 per call
+#            -> categorisation/data/tasklabels/local_generated_tasklabels_dim3_pversion5.csv
+#   stage B: ROWS rows for each of TASKS tasks
+#            -> categorisation/data/raw/local_tasks_dim3_data${ROWS}_pversion5_procid0.jsonl
+#   stage C: parse and pool
+#            -> categorisation/data/generated_tasks/local_generated_tasks_dim3_data${ROWS}_pversion5.csv
+#   train:   ERMI on the corpus (seeded 80/10/10 task split)
+#            -> trained_models/offline/ermi_categorisation_dim3_smollm2.pt
 # Usage: [TASKS=500] [ROWS=20] [STEPS=3000] bash scripts/make_offline_corpus.sh [python]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -18,7 +18,8 @@ import json
 from ermi.llm import Structure
 
 # A plain decimal: at most 4 integer digits and 2 decimals (SmolLM2 spends one token per digit; longer
-# numbers only let a small model ramble, and a row then stays under 40 tokens). Names: a letter, then up to 39 letters, digits, spaces and ' / ( ) - . &.
+# numbers only let a small model ramble, and a row then stays under 40 tokens). A name: a letter, then up to 39
+# letters, digits, spaces and ' / ( ) - . &.
 NUMBER_RULE = 'num ::= "-"? [0-9]{1,4} ("." [0-9]{1,2})?'
 NAME_RULE = "name ::= [A-Za-z] [A-Za-z0-9 '/()&.-]{0,39}"
 NUMBER_CHARS, NAME_CHARS = 8, 40  # the longest number and name the two rules admit
